@@ -1,0 +1,36 @@
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/message.hpp>
+
+#include <functional>
+#include <string>
+
+namespace trainia::db {
+
+class tx;
+
+/// Whose rights a job runs with. `request` switches each transaction to the
+/// non-owner role `trainia_request` and sets `app.user_id`, so Row-Level
+/// Security limits every statement to that user's rows; `service` switches to
+/// `trainia_service` (webhooks, workers, operator commands).
+enum class role : uint8_t { request, service };
+
+struct access {
+  role who = role::request;
+  std::string user_id;  // Clerk user id for role::request, empty for service
+};
+
+/// Work for a pool connection: runs on the worker's own thread (never on the
+/// cooperative scheduler), inside transactions opened lazily by `tx`. Returns
+/// the reply message: `make_message(value)` on success, `make_message(error)`
+/// on failure (which also rolls back the open transaction).
+struct job {
+  access who;
+  std::string label;  // for logs and metrics
+  std::function<caf::message(tx&)> fn;
+};
+
+}  // namespace trainia::db
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(trainia::db::job)

@@ -1,0 +1,58 @@
+#include "db/tx.hpp"
+
+namespace trainia::db {
+
+tx::tx(connection& c, const access& who, const std::string& instance_id)
+  : conn_(c), who_(who), instance_id_(instance_id) {}
+
+void tx::open_if_needed() {
+  if (open_) return;
+  static const statement& set_context = sql("session/set_context");
+  conn_.queue_literal("BEGIN");
+  conn_.queue(set_context, {who_.who == role::request ? "trainia_request" : "trainia_service",
+                            who_.who == role::request ? who_.user_id : std::string(), instance_id_});
+  open_ = true;
+}
+
+caf::expected<std::vector<result>> tx::exec_batch(
+  const std::vector<std::pair<const statement*, params>>& batch, bool commit) {
+  bool opening = !open_;
+  open_if_needed();
+  for (const auto& [s, p] : batch) conn_.queue(*s, p);
+  if (commit) conn_.queue_literal("COMMIT");
+  auto r = conn_.flush();
+  if (!r) {
+    // A failed pipeline leaves the block aborted; finish() rolls it back.
+    return std::move(r.error());
+  }
+  auto& all = *r;
+  size_t skip = opening ? 2 : 0;
+  std::vector<result> out(std::make_move_iterator(all.begin() + skip),
+                          std::make_move_iterator(all.begin() + skip + batch.size()));
+  if (commit) open_ = false;
+  return out;
+}
+
+caf::expected<result> tx::exec(const statement& s, const params& p) {
+  auto r = exec_batch({{&s, p}}, false);
+  if (!r) return std::move(r.error());
+  return std::move(r->front());
+}
+
+caf::expected<result> tx::exec_commit(const statement& s, const params& p) {
+  auto r = exec_batch({{&s, p}}, true);
+  if (!r) return std::move(r.error());
+  return std::move(r->front());
+}
+
+caf::error tx::finish(bool success) {
+  if (!conn_.healthy()) return {};
+  if (!open_ && !conn_.in_transaction()) return {};
+  conn_.queue_literal(success && open_ ? "COMMIT" : "ROLLBACK");
+  open_ = false;
+  auto r = conn_.flush();
+  if (!r) return std::move(r.error());
+  return {};
+}
+
+}  // namespace trainia::db

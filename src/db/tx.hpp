@@ -1,0 +1,40 @@
+#pragma once
+
+#include "db/connection.hpp"
+#include "db/job.hpp"
+
+namespace trainia::db {
+
+/// A job's view of its connection. The first statement opens a transaction
+/// (BEGIN + role and user context, pipelined with it: one round trip);
+/// `exec_commit` sends a statement and COMMIT together. After a commit the
+/// next statement opens a new transaction. Used only on the worker's thread.
+class tx {
+ public:
+  tx(connection& c, const access& who, const std::string& instance_id);
+
+  /// Runs one statement inside the current transaction.
+  caf::expected<result> exec(const statement& s, const params& p = {});
+  /// Runs one statement and commits, in one round trip.
+  caf::expected<result> exec_commit(const statement& s, const params& p = {});
+  /// Runs one statement per entry of `batch` in one round trip, in the current
+  /// transaction. Fails as a whole on the first error.
+  caf::expected<std::vector<result>> exec_batch(const std::vector<std::pair<const statement*, params>>& batch,
+                                                bool commit);
+
+  /// Ends the job: commits when `success` and a transaction is open, else rolls back.
+  caf::error finish(bool success);
+
+  const access& who() const { return who_; }
+  connection& conn() { return conn_; }
+
+ private:
+  void open_if_needed();
+
+  connection& conn_;
+  const access& who_;
+  const std::string& instance_id_;
+  bool open_ = false;
+};
+
+}  // namespace trainia::db

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "actors/actor_info.hpp"
+#include "db/connection.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <memory>
+
+namespace trainia::db {
+
+struct worker_state {
+  std::unique_ptr<connection> conn;
+  std::chrono::milliseconds backoff{0};
+  bool reported_down = false;
+  std::shared_ptr<actor_info> info;
+  obs::histogram* latency = nullptr;
+  static inline const char* name = "db_worker";
+};
+
+/// One connection's actor; spawned `detached` by the pool. Tells the pool
+/// `worker_up`/`worker_down`/`worker_idle`. Runs jobs with the caller's role.
+caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool, connect_options opts,
+                        std::string instance_id, std::shared_ptr<actor_info> info, obs::histogram* latency);
+
+}  // namespace trainia::db
