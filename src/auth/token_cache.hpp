@@ -1,0 +1,107 @@
+#pragma once
+
+#include "auth/jwt_verifier.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+namespace trainia::auth {
+
+/// A bounded cache of tokens that verified successfully, keyed by the exact
+/// token text, so repeated requests with the same session token skip RSA work.
+///
+/// Thread-safe without a global lock: entries are spread over `shards` shards
+/// by a hash of the token, each with its own mutex. A hit compares the whole
+/// token, never only its hash.
+///
+/// Bound: each shard holds at most max_entries / shards entries (so the total
+/// never exceeds max_entries). When an insert finds its shard full, it first
+/// drops the shard's expired entries; if that frees less than an eighth of the
+/// shard, it drops further entries in the map's iteration order (effectively
+/// arbitrary) until an eighth is free. Eviction thus costs one scan per eighth
+/// of a shard's inserts, amortized O(1). Expired entries are also dropped when
+/// `find` meets them. `max_entries == 0` disables the cache.
+class token_cache {
+ public:
+  /// `shards` is clamped to [1, max(1, max_entries)]. An entry is usable until
+  /// exp + `leeway_seconds` (negative counts as 0), matching the verifier's leeway.
+  explicit token_cache(size_t max_entries = 65536, size_t shards = 16,
+                       int64_t leeway_seconds = 5);
+
+  token_cache(const token_cache&) = delete;
+  token_cache& operator=(const token_cache&) = delete;
+
+  /// The principal cached for exactly this token if it is still unexpired at
+  /// `now` (now <= expires_at + leeway), else nullopt. Thread-safe.
+  std::optional<principal> find(std::string_view token, int64_t now) const;
+
+  /// Caches `p` for `token`, replacing any previous entry. Only call with a
+  /// principal that `jwt_verifier` returned for this token. `now` drives the
+  /// purge of expired entries when the shard is full. Thread-safe. Never throws
+  /// except std::bad_alloc.
+  void insert(std::string_view token, const principal& p, int64_t now);
+
+  /// As above, with `now` taken from the system clock.
+  void insert(std::string_view token, const principal& p);
+
+  /// Current number of entries (a snapshot; shards are locked one at a time).
+  size_t size() const;
+
+  /// Maximum number of entries this cache will ever hold.
+  size_t capacity() const noexcept { return per_shard_ * shard_count_; }
+
+ private:
+  struct string_hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  struct shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, principal, string_hash, std::equal_to<>> entries;
+  };
+
+  shard& shard_for(std::string_view token) const noexcept;
+  bool usable(const principal& p, int64_t now) const noexcept;
+
+  size_t per_shard_;
+  size_t shard_count_;
+  int64_t leeway_;
+  std::unique_ptr<shard[]> shards_;
+};
+
+/// jwt_verifier in front of a token_cache: a hit answers without RSA work; a
+/// miss verifies and caches the result only when it is a principal (failures,
+/// including session_pending, are never cached). Thread-safe.
+class caching_verifier {
+ public:
+  /// The cache uses the verifier's leeway. `keys` must not be null.
+  caching_verifier(std::shared_ptr<const key_set> keys, verify_options opts,
+                   size_t max_entries = 65536, size_t shards = 16);
+
+  /// Same contract and results as jwt_verifier::verify. Never throws.
+  std::variant<principal, jwt_error> verify(std::string_view token, int64_t now) const noexcept;
+
+  /// How many tokens were handed to the underlying jwt_verifier (cache misses).
+  uint64_t verifications() const noexcept { return verifications_.load(std::memory_order_relaxed); }
+
+  const token_cache& cache() const noexcept { return cache_; }
+  const jwt_verifier& verifier() const noexcept { return verifier_; }
+
+ private:
+  jwt_verifier verifier_;
+  mutable token_cache cache_;
+  mutable std::atomic<uint64_t> verifications_{0};
+};
+
+}  // namespace trainia::auth
