@@ -1,0 +1,33 @@
+#pragma once
+
+#include <caf/atom.hpp>
+
+/// Every atom of trainia's actor protocols, in one place (CAF 0.17 atoms are
+/// at most 10 characters).
+namespace trainia {
+
+// Asio → actor bridge
+using run_atom = caf::atom_constant<caf::atom("run")>;
+
+// Supervision and housekeeping
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using idle_check_atom = caf::atom_constant<caf::atom("idle_chk")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+// Database pool
+using db_exec_atom = caf::atom_constant<caf::atom("db_exec")>;
+using connect_atom = caf::atom_constant<caf::atom("connect")>;
+using worker_up_atom = caf::atom_constant<caf::atom("w_up")>;
+using worker_down_atom = caf::atom_constant<caf::atom("w_down")>;
+using worker_idle_atom = caf::atom_constant<caf::atom("w_idle")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+// User sessions
+using get_profile_atom = caf::atom_constant<caf::atom("get_prof")>;
+using put_profile_atom = caf::atom_constant<caf::atom("put_prof")>;
+using invalidate_atom = caf::atom_constant<caf::atom("invalid")>;
+
+}  // namespace trainia

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "actors/actor_info.hpp"
+#include "actors/handle_slot.hpp"
+#include "actors/session_directory.hpp"
+#include "config/config.hpp"
+#include "observability/metrics.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include <string>
+
+namespace trainia {
+
+/// What actors and HTTP handlers share: configuration, metrics, the actor
+/// directory, the session map and the current handles of supervised
+/// singletons. Created by `main` before the actor system, outlives it.
+struct services {
+  services(const config& c, obs::registry& m, std::string instance)
+    : cfg(c), metrics(m), actors(m), instance_id(std::move(instance)) {}
+
+  const config& cfg;
+  obs::registry& metrics;
+  actor_directory actors;
+  session_directory sessions;
+  std::string instance_id;   // unique per process; tags NOTIFY payloads
+  caf::actor_system* system = nullptr;
+
+  handle_slot<> request_db;  // pool on DATABASE_URL (RLS: trainia_request)
+  handle_slot<> service_db;  // pool on DATABASE_SERVICE_URL (trainia_service)
+  handle_slot<> session_supervisor;
+};
+
+}  // namespace trainia

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "actors/services.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <set>
+
+namespace trainia {
+
+struct session_supervisor_state {
+  services* svc = nullptr;
+  std::shared_ptr<actor_info> info;
+  std::set<caf::actor_addr> watched;
+  static inline const char* name = "session_supervisor";
+};
+
+/// Supervises the per-user session actors. Sessions are caches of database
+/// state, so a crashed session is restarted lazily: its directory entry is
+/// dropped, the restart is counted (trainia_actor_restarts_total{actor=
+/// "user_session"}, /admin/actors), and the user's next request spawns a fresh
+/// one. On shutdown it stops every session it watches.
+/// Protocol: `(watch_atom, actor)` — monitor a newly spawned session.
+caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* self, services* svc,
+                                 std::string parent);
+
+}  // namespace trainia
