@@ -1,0 +1,210 @@
+#include "http/connection.hpp"
+
+#include "http/actor_bridge.hpp"
+#include "http/error_response.hpp"
+#include "http/request_context.hpp"
+#include "http/request_id.hpp"
+#include "observability/log.hpp"
+
+namespace trainia::http {
+
+http_connection::http_connection(asio::ip::tcp::socket&& socket, listener_shared& shared)
+  : stream_(std::move(socket)), shared_(shared), timer_(stream_.get_executor()) {
+  shared_.count.fetch_add(1, std::memory_order_relaxed);
+  if (shared_.open_connections) shared_.open_connections->add(1);
+}
+
+http_connection::~http_connection() {
+  shared_.count.fetch_sub(1, std::memory_order_relaxed);
+  if (shared_.open_connections) shared_.open_connections->add(-1);
+}
+
+void http_connection::start() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+}
+
+void http_connection::arm_deadline(std::chrono::milliseconds after) {
+  auto gen = ++generation_;
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
+    if (ec || gen != self->generation_) return;
+    if (self->current_) {
+      // The request outlived its deadline inside the server.
+      self->current_->fail(fail_unavailable("the request timed out inside the server", 1, "request deadline"));
+    } else {
+      self->close();
+    }
+  });
+}
+
+void http_connection::extend_deadline(std::chrono::milliseconds total) {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), total] {
+    if (self->current_) self->arm_deadline(total);
+  });
+}
+
+void http_connection::wait_for_request() {
+  idle_ = true;
+  if (closed_) return;
+  if (shared_.app.stopping.load(std::memory_order_acquire)) return close();
+  if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
+  arm_deadline(std::chrono::milliseconds(shared_.app.cfg.http_idle_timeout_ms));
+  stream_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->closed_) return self->close();
+    self->read_header();
+  });
+}
+
+void http_connection::read_header() {
+  idle_ = false;
+  ++generation_;  // disarm the idle timer; Beast's own expiry bounds the reads
+  timer_.cancel();
+  const auto& cfg = shared_.app.cfg;
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(cfg.http_max_header_bytes));
+  parser_->body_limit(static_cast<uint64_t>(cfg.http_max_body_bytes));
+  stream_.expires_after(std::chrono::milliseconds(cfg.http_header_timeout_ms));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+}
+
+void http_connection::on_header(beast::error_code ec) {
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof ||
+      ec == beast::error::timeout || ec == asio::error::operation_aborted)
+    return close();
+  if (ec == bhttp::error::header_limit) return refuse(errc::headers_too_large, "request headers too large");
+  if (ec == bhttp::error::body_limit) return refuse(errc::payload_too_large, "request body too large");
+  if (ec) return refuse(errc::bad_request, "malformed HTTP request");
+  if (parser_->is_done()) return dispatch();
+  const auto& req = parser_->get();
+  if (auto it = req.find(bhttp::field::expect); it != req.end()) {
+    if (!beast::iequals(it->value(), "100-continue")) return refuse(errc::bad_request, "unsupported Expect header");
+    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(status::continue_, req.version());
+    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->stream_.expires_after(std::chrono::milliseconds(self->shared_.app.cfg.http_body_timeout_ms));
+      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                        [self](beast::error_code ec, size_t) { self->on_body(ec); });
+    });
+    return;
+  }
+  stream_.expires_after(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
+}
+
+void http_connection::on_body(beast::error_code ec) {
+  if (ec == bhttp::error::body_limit) return refuse(errc::payload_too_large, "request body too large");
+  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == bhttp::error::partial_message)
+    return close();
+  if (ec) return refuse(errc::bad_request, "malformed HTTP request body");
+  dispatch();
+}
+
+void http_connection::dispatch() {
+  stream_.expires_never();
+  if (!bridge_) bridge_ = spawn_bridge(*shared_.app.svc.system);
+  auto req = parser_->release();
+  parser_.reset();
+  std::string id = request_id_for([&] {
+    auto it = req.find("x-request-id");
+    return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
+  }());
+  current_ = std::make_shared<request_context>(shared_.app, std::move(req), std::move(id), weak_from_this(), bridge_);
+  arm_deadline(std::chrono::milliseconds(shared_.app.cfg.http_request_timeout_ms));
+  shared_.pipe.handle(current_);
+}
+
+void http_connection::deliver(std::shared_ptr<request_context> ctx, response&& res) {
+  asio::dispatch(stream_.get_executor(),
+                 [self = shared_from_this(), ctx = std::move(ctx), res = std::move(res)]() mutable {
+                   if (ctx != self->current_ || self->closed_) return;
+                   self->finish(std::move(res));
+                 });
+}
+
+void http_connection::finish(response&& res) {
+  ++generation_;
+  timer_.cancel();
+  auto ctx = std::move(current_);
+  current_.reset();
+  res.set("x-request-id", ctx->request_id);
+  shared_.pipe.decorate(*ctx, res);
+  bool close_after = !ctx->req.keep_alive() || shared_.app.stopping.load(std::memory_order_acquire);
+  res.keep_alive(!close_after);
+  res.prepare_payload();
+
+  auto elapsed = std::chrono::duration<double>(request_context::clock::now() - ctx->started).count();
+  auto code = res.result_int();
+  if (ctx->matched) {
+    ctx->matched->stats->record(code, elapsed);
+  } else {
+    auto& m = shared_.app.svc.metrics;
+    m.http_requests
+      .with({{"route", "unmatched"}, {"method", std::string(ctx->req.method_string())}, {"status", std::to_string(code)}})
+      .inc();
+    m.http_duration.with({{"route", "unmatched"}}).observe(elapsed);
+  }
+  log::info("request", {{"request_id", ctx->request_id},
+                        {"listener", shared_.pipe.name()},
+                        {"method", std::string_view(ctx->req.method_string().data(), ctx->req.method_string().size())},
+                        {"route", ctx->route_label()},
+                        {"status", static_cast<int>(code)},
+                        {"duration_ms", elapsed * 1000.0},
+                        ctx->user ? log::field("user_id", ctx->user->user_id) : log::field("user_id", nullptr)});
+
+  out_ = std::make_shared<response>(std::move(res));
+  stream_.expires_after(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
+  bhttp::async_write(stream_, *out_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+    self->on_write(ec, close_after);
+  });
+}
+
+void http_connection::on_write(beast::error_code ec, bool close_after) {
+  out_.reset();
+  if (ec || close_after) return close();
+  stream_.expires_never();
+  wait_for_request();
+}
+
+void http_connection::refuse(errc code, std::string message) {
+  // A protocol error: answer once (no request id from a header we could not
+  // trust), then close, since the byte stream can no longer be framed.
+  auto version = parser_ ? parser_->get().version() : 11;
+  auto res = std::make_shared<response>(status_of(code), version == 10 ? 10 : 11);
+  res->set(bhttp::field::content_type, "application/json");
+  res->set("x-request-id", request_id_for({}));
+  res->body() = error_body(code, message);
+  res->keep_alive(false);
+  res->prepare_payload();
+  shared_.app.svc.metrics.http_requests
+    .with({{"route", "unmatched"}, {"method", "unknown"}, {"status", std::to_string(res->result_int())}})
+    .inc();
+  log::info("request refused", {{"listener", shared_.pipe.name()},
+                                {"status", static_cast<int>(res->result_int())},
+                                {"code", code_name(code)}});
+  parser_.reset();
+  stream_.expires_after(std::chrono::seconds(5));
+  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) { self->close(); });
+}
+
+void http_connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  ++generation_;
+  timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+  bridge_ = nullptr;
+}
+
+void http_connection::stop() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_ && !self->current_) self->close();
+    // Otherwise finish() sees `stopping` and closes after the response.
+  });
+}
+
+}  // namespace trainia::http

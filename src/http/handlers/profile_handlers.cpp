@@ -1,0 +1,53 @@
+#include "http/handlers/profile_handlers.hpp"
+
+#include "http/call.hpp"
+#include "http/etag.hpp"
+#include "profiles/profile_validation.hpp"
+
+namespace trainia::http {
+
+namespace {
+
+void send_profile(const context_ptr& ctx, const profile_doc& doc) {
+  response res{status::ok, ctx->req.version()};
+  res.set(bhttp::field::etag, doc.etag);
+  res.set(bhttp::field::content_type, "application/json");
+  res.body() = doc.body;
+  ctx->respond(std::move(res));
+}
+
+bool crash_requested(const context_ptr& ctx) {
+  return ctx->app.cfg.enable_test_hooks && ctx->header("x-trainia-fault") == "crash-session";
+}
+
+}  // namespace
+
+void get_profile(const context_ptr& ctx) {
+  if (crash_requested(ctx)) {
+    // Test hook: a message that makes this user's session actor throw.
+    return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value);
+  }
+  call_session(
+    ctx,
+    [ctx](profile_doc& doc) {
+      auto inm = ctx->header("if-none-match");
+      if (!inm.empty() && none_match_hits(inm, doc.etag)) {
+        response res{status::not_modified, ctx->req.version()};
+        res.set(bhttp::field::etag, doc.etag);
+        return ctx->respond(std::move(res));
+      }
+      send_profile(ctx, doc);
+    },
+    get_profile_atom::value);
+}
+
+void put_profile(const context_ptr& ctx) {
+  auto update = profiles::validate_update(ctx->req.body());
+  if (!update) return ctx->fail(update.error());
+  auto if_match = ctx->header("if-match");
+  update->if_match = std::string(if_match);
+  call_session(ctx, [ctx](profile_doc& doc) { send_profile(ctx, doc); }, put_profile_atom::value,
+               std::move(*update));
+}
+
+}  // namespace trainia::http

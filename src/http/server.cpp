@@ -1,0 +1,55 @@
+#include "http/server.hpp"
+
+#include "observability/log.hpp"
+
+namespace trainia::http {
+
+server::server(app_context& app, router api_routes, router admin_routes)
+  : app_(app),
+    ioc_(std::max(1, app.cfg.http_io_threads)),
+    api_(app, std::move(api_routes)),
+    admin_pipe_(app, std::move(admin_routes)),
+    public_shared_{app, api_, &app.svc.metrics.http_connections.with({{"listener", "public"}}), {}, {}, {}},
+    admin_shared_{app, admin_pipe_, &app.svc.metrics.http_connections.with({{"listener", "admin"}}), {}, {}, {}} {}
+
+server::~server() { stop(); }
+
+std::string server::start() {
+  public_ = std::make_shared<listener>(ioc_, public_shared_);
+  if (auto e = public_->open(app_.cfg.host, app_.cfg.port); !e.empty()) return "PORT: " + e;
+  admin_ = std::make_shared<listener>(ioc_, admin_shared_);
+  if (auto e = admin_->open(app_.cfg.admin_host, app_.cfg.admin_port); !e.empty()) return "ADMIN_PORT: " + e;
+  public_->run();
+  admin_->run();
+  work_.emplace(ioc_.get_executor());
+  int n = app_.cfg.http_io_threads > 0 ? app_.cfg.http_io_threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  return {};
+}
+
+void server::drain(std::chrono::milliseconds grace) {
+  app_.stopping.store(true, std::memory_order_release);
+  if (public_) public_->stop();
+  if (admin_) admin_->stop();
+  auto until = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < until &&
+         (public_shared_.count.load() > 0 || admin_shared_.count.load() > 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Connections that finished a response since the last pass close themselves;
+    // idle ones were closed by stop().
+  }
+  if (public_shared_.count.load() > 0 || admin_shared_.count.load() > 0)
+    log::warn("shutdown grace elapsed with connections open",
+              {{"public", public_shared_.count.load()}, {"admin", admin_shared_.count.load()}});
+}
+
+void server::stop() {
+  work_.reset();
+  ioc_.stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+}  // namespace trainia::http
