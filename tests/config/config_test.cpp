@@ -1,0 +1,147 @@
+#include "config/config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <fstream>
+
+using trainia::load_config;
+using env_map = std::map<std::string, std::string>;
+
+namespace {
+
+const std::string db = "postgresql://u:hunter2@127.0.0.1:5432/x";
+
+std::string load_error(env_map env, trainia::load_options opts = {}) {
+  std::string err;
+  auto cfg = load_config(env, opts, err);
+  REQUIRE_FALSE(cfg);
+  CHECK(err.find('\n') == std::string::npos);  // one line
+  CHECK(err.rfind("config error: ", 0) == 0);
+  return err;
+}
+
+trainia::config load_ok(env_map env, trainia::load_options opts = {}) {
+  std::string err;
+  auto cfg = load_config(env, opts, err);
+  INFO(err);
+  REQUIRE(cfg);
+  return *cfg;
+}
+
+std::string write_temp(const std::string& text) {
+  char name[] = "/tmp/trainia-config-XXXXXX";
+  int fd = mkstemp(name);
+  REQUIRE(fd >= 0);
+  close(fd);
+  std::ofstream(name) << text;
+  return name;
+}
+
+}  // namespace
+
+TEST_CASE("defaults come from the built-in default.json", "[config]") {
+  auto c = load_ok({{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}});
+  CHECK(c.host == "127.0.0.1");
+  CHECK(c.port == 8080);
+  CHECK(c.admin_port == 9090);
+  CHECK(c.database_pool_size == 8);
+  CHECK(c.database_service_url == db);  // defaults to DATABASE_URL
+  CHECK(c.database_migrate_url == db);
+  CHECK(c.rate_limit_per_user_per_second == 20);
+  CHECK(c.rate_limit_burst == 40);
+  CHECK(c.stripe_api_base == "https://api.stripe.com");
+  CHECK(c.openai_base_url == "https://api.openai.com/v1");
+  CHECK(c.openai_model == "gpt-4o-mini");
+  CHECK(c.cors_allowed_origins == std::vector<std::string>{"http://localhost:3000"});  // APP_BASE_URL
+  CHECK(c.log == trainia::log_level::info);
+  CHECK(c.auth == trainia::auth_mode::dev);
+  CHECK_FALSE(c.enable_test_hooks);
+}
+
+TEST_CASE("the environment overrides the TRAINIA_CONFIG file, which overrides defaults", "[config]") {
+  auto file = write_temp(R"({"port": 1234, "admin_port": 9999, "rate_limit": {"burst": 7}, "log_level": "warn"})");
+  auto c = load_ok({{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}, {"TRAINIA_CONFIG", file}, {"PORT", "4321"}});
+  CHECK(c.port == 4321);
+  CHECK(c.admin_port == 9999);
+  CHECK(c.rate_limit_burst == 7);
+  CHECK(c.log == trainia::log_level::warn);
+  std::remove(file.c_str());
+}
+
+TEST_CASE("a missing required setting names it", "[config]") {
+  CHECK(load_error({{"AUTH_MODE", "dev"}}).find("DATABASE_URL") != std::string::npos);
+  auto e = load_error({{"DATABASE_URL", db}});
+  CHECK(e.find("CLERK_JWT_KEY") != std::string::npos);
+  // Commands that need neither still load.
+  load_ok({}, {.need_database = false, .need_auth = false});
+}
+
+TEST_CASE("malformed settings name the setting and say what was expected", "[config]") {
+  env_map base{{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}};
+  auto with = [&](std::string k, std::string v) {
+    auto e = base;
+    e[k] = v;
+    return load_error(e);
+  };
+  CHECK(with("PORT", "abc").rfind("config error: PORT: expected an integer between 1 and 65535", 0) == 0);
+  CHECK(with("PORT", "70000").find("PORT") != std::string::npos);
+  CHECK(with("PORT", "").find("PORT") != std::string::npos);
+  CHECK(with("PORT", "80 ").find("PORT") != std::string::npos);
+  CHECK(with("ADMIN_PORT", "-1").find("ADMIN_PORT") != std::string::npos);
+  CHECK(with("DATABASE_POOL_SIZE", "0").find("DATABASE_POOL_SIZE") != std::string::npos);
+  CHECK(with("AUTH_MODE", "none").find("AUTH_MODE") != std::string::npos);
+  CHECK(with("LOG_LEVEL", "verbose").find("LOG_LEVEL") != std::string::npos);
+  CHECK(with("STRIPE_API_BASE", "ftp://x").find("STRIPE_API_BASE") != std::string::npos);
+  CHECK(with("OPENAI_BASE_URL", "not a url").find("OPENAI_BASE_URL") != std::string::npos);
+  CHECK(with("STRIPE_WEBHOOK_SECRET", "whsec_a,nope").find("STRIPE_WEBHOOK_SECRET") != std::string::npos);
+  CHECK(with("CLERK_WEBHOOK_SECRET", "plain").find("CLERK_WEBHOOK_SECRET") != std::string::npos);
+  CHECK(with("TRAINIA_RATE_LIMIT_PER_SECOND", "fast").find("TRAINIA_RATE_LIMIT_PER_SECOND") != std::string::npos);
+  CHECK(with("TRAINIA_TEST_HOOKS", "yes").find("TRAINIA_TEST_HOOKS") != std::string::npos);
+  CHECK(with("PORT", "9090").find("ADMIN_PORT: must differ from PORT") != std::string::npos);
+}
+
+TEST_CASE("a secret's value is never echoed in an error", "[config]") {
+  auto e = load_error({{"DATABASE_URL", "mysql://root:topsecret@db"}, {"AUTH_MODE", "dev"}});
+  CHECK(e.find("DATABASE_URL") != std::string::npos);
+  CHECK(e.find("topsecret") == std::string::npos);
+}
+
+TEST_CASE("the TRAINIA_CONFIG file is checked: JSON, known keys, no secrets", "[config]") {
+  env_map base{{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}};
+  auto bad_json = write_temp("{\"port\": ");
+  base["TRAINIA_CONFIG"] = bad_json;
+  CHECK(load_error(base).find("TRAINIA_CONFIG") != std::string::npos);
+
+  auto unknown = write_temp(R"({"http": {"max_body_byts": 5}})");
+  base["TRAINIA_CONFIG"] = unknown;
+  CHECK(load_error(base).find("http.max_body_byts: unknown setting") != std::string::npos);
+
+  auto secret = write_temp(R"({"stripe": {"secret_key": "sk_live_x"}})");
+  base["TRAINIA_CONFIG"] = secret;
+  auto e = load_error(base);
+  CHECK(e.find("stripe.secret_key: secrets come only from the environment (STRIPE_SECRET_KEY)") != std::string::npos);
+  CHECK(e.find("sk_live_x") == std::string::npos);
+
+  auto wrong_type = write_temp(R"({"port": "8080"})");
+  base["TRAINIA_CONFIG"] = wrong_type;
+  CHECK(load_error(base).find("config error: port: expected an integer") == 0);
+
+  base["TRAINIA_CONFIG"] = "/nonexistent/trainia.json";
+  CHECK(load_error(base).find("cannot read /nonexistent/trainia.json") != std::string::npos);
+  for (auto f : {bad_json, unknown, secret, wrong_type}) std::remove(f.c_str());
+}
+
+TEST_CASE("lists and rotation secrets parse from comma lists", "[config]") {
+  auto c = load_ok({{"DATABASE_URL", db},
+                    {"AUTH_MODE", "dev"},
+                    {"CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example"},
+                    {"STRIPE_WEBHOOK_SECRET", "whsec_old,whsec_new"},
+                    {"CLERK_AUTHORIZED_PARTIES", "https://app.example"},
+                    {"CLERK_ISSUER", "https://clerk.example"}});
+  CHECK(c.cors_allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
+  CHECK(c.stripe_webhook_secrets == std::vector<std::string>{"whsec_old", "whsec_new"});
+  CHECK(c.clerk_authorized_parties == std::vector<std::string>{"https://app.example"});
+  REQUIRE(c.clerk_issuer);
+  CHECK(*c.clerk_issuer == "https://clerk.example");
+}
