@@ -37,6 +37,8 @@ build() {
   local jobs
   jobs="$(nproc)"
   say "building ($type) in $dir"
+  # Let ccache hit across checkouts in different directories (CI clones afresh).
+  export CCACHE_BASEDIR="$TRAINIA_ROOT" CCACHE_NOHASHDIR=true
   cmake -S "$TRAINIA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }

@@ -1,5 +1,6 @@
 #include "actors/user_session.hpp"
 
+#include "actors/crash_log.hpp"
 #include "core/error.hpp"
 #include "db/run.hpp"
 #include "observability/log.hpp"
@@ -112,19 +113,9 @@ user_session_actor::behavior_type user_session(user_session_pointer self, std::s
     svc->sessions.erase_if(user_id, addr);
     svc->actors.remove(info);
   });
-  self->set_exception_handler([user_id](std::exception_ptr& ep) -> caf::error {
-    // Log as JSON (CAF's default prints plain text) and still crash: the
-    // supervisor counts it and the user's next request gets a fresh session.
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log::error("session actor crashed", {{"actor", "user_session"}, {"user_id", user_id}, {"reason", what}});
-    return caf::make_error(caf::sec::runtime_error, std::move(what));
-  });
+  // Crashes are logged as JSON and still end the actor: the supervisor counts it
+  // and the user's next request gets a fresh session.
+  self->set_exception_handler(crash_logger("user_session", user_id));
   auto idle = std::chrono::milliseconds(svc->cfg.session_idle_timeout_ms);
   arm_idle_check(self, idle);
   return {

@@ -24,7 +24,8 @@ std::unique_ptr<auth::caching_verifier> make_verifier(const config& cfg, std::st
       err = "config error: TRAINIA_DEV_KEY_FILE: " + why;
       return nullptr;
     }
-    if (!opts.issuer) opts.issuer = std::string(auth::dev_signer::issuer);
+    // Dev tokens are the server's own: pin their issuer whatever CLERK_ISSUER says.
+    opts.issuer = std::string(auth::dev_signer::issuer);
   } else if (!cfg.clerk_jwks_file.empty()) {
     std::ifstream in(cfg.clerk_jwks_file);
     if (!in) {

@@ -72,15 +72,19 @@ void connection::queue(const statement& s, const params& p) {
     bool already = false;
     for (auto id : preparing_) already = already || id == s.id;
     if (!already) {
-      pending_.push_back({item_kind::prepare, &s, nullptr, {}});
+      pending_.push_back({item_kind::prepare, &s, nullptr, {}, {}});
       preparing_.push_back(s.id);
     }
   }
-  pending_.push_back({item_kind::statement, &s, nullptr, p});
+  pending_.push_back({item_kind::statement, &s, nullptr, p, {}});
+}
+
+void connection::queue_adhoc(std::string sql_text, const params& p) {
+  pending_.push_back({item_kind::statement, nullptr, nullptr, p, std::move(sql_text)});
 }
 
 void connection::queue_literal(const char* sql_text) {
-  pending_.push_back({item_kind::statement, nullptr, sql_text, {}});
+  pending_.push_back({item_kind::statement, nullptr, sql_text, {}, {}});
 }
 
 void connection::abandon(const char* why) {
@@ -150,8 +154,13 @@ caf::expected<std::vector<result>> connection::flush() {
       for (const auto& a : it.args) values.push_back(a.c_str());
       ok = PQsendQueryPrepared(conn_, prepared_name(it.stmt->id).c_str(), static_cast<int>(values.size()),
                                values.data(), nullptr, nullptr, 0);
-    } else {
+    } else if (it.literal) {
       ok = PQsendQueryParams(conn_, it.literal, 0, nullptr, nullptr, nullptr, nullptr, 0);
+    } else {
+      values.clear();
+      for (const auto& a : it.args) values.push_back(a.c_str());
+      ok = PQsendQueryParams(conn_, it.adhoc.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                             nullptr, nullptr, 0);
     }
     if (!ok) {
       abandon("send");
@@ -194,7 +203,7 @@ caf::expected<std::vector<result>> connection::flush() {
     if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR) {
       auto state = sqlstate_of(r);
       if (!first_error) {
-        std::string_view label = it.stmt ? it.stmt->name : std::string_view(it.literal);
+        std::string_view label = it.stmt ? it.stmt->name : it.literal ? std::string_view(it.literal) : "ad-hoc";
         first_error = classify(state, label, trimmed_error(PQresultErrorMessage(r)));
       }
       if (is_connection_fault(state)) abandon("server closed");

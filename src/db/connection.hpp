@@ -39,6 +39,9 @@ class connection {
   void queue(const statement& s, const params& p);
   /// Queues a parameterless literal statement such as BEGIN or COMMIT.
   void queue_literal(const char* sql_text);
+  /// Queues an uncatalogued statement (unnamed, not prepared). For operator
+  /// commands and tests; request paths use catalogued statements.
+  void queue_adhoc(std::string sql_text, const params& p);
   /// Sends everything queued with one sync and returns one result per queued
   /// statement, in order. On the first failing statement returns its
   /// classified error (later ones were skipped by the server).
@@ -63,6 +66,7 @@ class connection {
     const statement* stmt;  // null for literals
     const char* literal;
     params args;
+    std::string adhoc;  // owned text of an ad-hoc statement
   };
   caf::error wait_io(short events, std::chrono::steady_clock::time_point deadline, const char* what);
   void abandon(const char* why);

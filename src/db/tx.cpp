@@ -39,6 +39,15 @@ caf::expected<result> tx::exec(const statement& s, const params& p) {
   return std::move(r->front());
 }
 
+caf::expected<result> tx::exec_adhoc(std::string sql_text, const params& p) {
+  bool opening = !open_;
+  open_if_needed();
+  conn_.queue_adhoc(std::move(sql_text), p);
+  auto r = conn_.flush();
+  if (!r) return std::move(r.error());
+  return std::move((*r)[opening ? 2 : 0]);
+}
+
 caf::expected<result> tx::exec_commit(const statement& s, const params& p) {
   auto r = exec_batch({{&s, p}}, true);
   if (!r) return std::move(r.error());

@@ -17,6 +17,9 @@ class tx {
   caf::expected<result> exec(const statement& s, const params& p = {});
   /// Runs one statement and commits, in one round trip.
   caf::expected<result> exec_commit(const statement& s, const params& p = {});
+  /// Runs an uncatalogued statement in the current transaction (operator
+  /// commands and tests only).
+  caf::expected<result> exec_adhoc(std::string sql_text, const params& p = {});
   /// Runs one statement per entry of `batch` in one round trip, in the current
   /// transaction. Fails as a whole on the first error.
   caf::expected<std::vector<result>> exec_batch(const std::vector<std::pair<const statement*, params>>& batch,

@@ -1,6 +1,7 @@
 #include "db/worker.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/crash_log.hpp"
 #include "core/error.hpp"
 #include "db/sqlstate.hpp"
 #include "db/tx.hpp"
@@ -20,6 +21,7 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
   self->state.info = std::move(info);
   self->state.latency = latency;
   self->set_error_handler([](caf::error&) {});
+  self->set_exception_handler(crash_logger("db_worker", self->state.info->name()));
   auto mark_down = [=] {
     auto& st = self->state;
     st.conn.reset();

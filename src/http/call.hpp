@@ -29,6 +29,20 @@ void call(const context_ptr& ctx, Dest dest, OnReply on_reply, Ts... xs) {
   });
 }
 
+/// As `call`, with an explicit error continuation instead of the contract's
+/// error response (for operator endpoints that answer in their own shape).
+template <class Dest, class OnReply, class OnError, class... Ts>
+void call_or(const context_ptr& ctx, Dest dest, OnReply on_reply, OnError on_error, Ts... xs) {
+  if (!dest) return on_error(fail_unavailable("a component is restarting; retry", 1, "no handle for call"));
+  ctx->in_actor([ctx, dest, on_reply, on_error, args = std::make_tuple(std::move(xs)...)](caf::event_based_actor* self) {
+    std::apply(
+      [&](const auto&... a) {
+        self->request(dest, caf::infinite, a...).then(on_reply, [on_error](caf::error& e) { on_error(e); });
+      },
+      args);
+  });
+}
+
 namespace detail {
 
 template <class OnReply, class Args>

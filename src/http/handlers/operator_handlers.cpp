@@ -13,24 +13,29 @@ void healthz(const context_ptr& ctx) { ctx->respond_json(status::ok, R"({"status
 
 void readyz(const context_ptr& ctx) {
   auto latest = ctx->app.latest_migration;
-  auto pool = ctx->app.svc.service_db.get();
+  auto not_ready = [ctx, latest](std::string reason, int64_t version) {
+    nlohmann::json j{{"status", "not ready"}, {"reason", std::move(reason)}, {"expected_version", latest}};
+    if (version >= 0) j["schema_version"] = version;
+    ctx->respond_json(status::service_unavailable, j.dump());
+  };
   auto job = db::job{{db::role::service, {}}, "health/schema_version", [](db::tx& t) -> caf::message {
-                       static const auto& stmt = db::sql("health/schema_version");
-                       auto r = t.exec(stmt);
+                       static const auto& exists = db::sql("health/schema_table_exists");
+                       static const auto& version = db::sql("health/schema_version");
+                       auto e = t.exec(exists);
+                       if (!e) return caf::make_message(std::move(e.error()));
+                       if (!e->boolean(0, 0)) return caf::make_message(int64_t{0});
+                       auto r = t.exec(version);
                        if (!r) return caf::make_message(std::move(r.error()));
                        return caf::make_message(static_cast<int64_t>(r->int64(0, 0)));
                      }};
-  call(
-    ctx, pool,
-    [ctx, latest](int64_t version) {
-      nlohmann::json j{{"database", "ok"}, {"schema_version", version}, {"expected_version", latest}};
-      if (version == latest) {
-        j["status"] = "ready";
-        return ctx->respond_json(status::ok, j.dump());
-      }
-      j["status"] = "schema not at the latest migration";
-      ctx->respond_json(status::service_unavailable, j.dump());
+  call_or(
+    ctx, ctx->app.svc.service_db.get(),
+    [ctx, latest, not_ready](int64_t version) {
+      if (version != latest) return not_ready("schema is not at this binary's latest migration", version);
+      nlohmann::json j{{"status", "ready"}, {"database", "ok"}, {"schema_version", version}};
+      ctx->respond_json(status::ok, j.dump());
     },
+    [not_ready](const caf::error& e) { not_ready("database unavailable: " + info_of(e).message, -1); },
     db_exec_atom::value, std::move(job));
 }
 
