@@ -29,5 +29,17 @@ using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using get_profile_atom = caf::atom_constant<caf::atom("get_prof")>;
 using put_profile_atom = caf::atom_constant<caf::atom("put_prof")>;
 using invalidate_atom = caf::atom_constant<caf::atom("invalid")>;
+using user_read_atom = caf::atom_constant<caf::atom("u_read")>;
+using user_write_atom = caf::atom_constant<caf::atom("u_write")>;
+using plan_atom = caf::atom_constant<caf::atom("plan")>;
+using plan_write_atom = caf::atom_constant<caf::atom("plan_write")>;
+
+// Outbound HTTP (src/net)
+
+// Billing and Stripe (src/billing)
+
+// Identity and Clerk (src/identity)
+
+// AI pipeline (src/ai)
 
 }  // namespace trainia

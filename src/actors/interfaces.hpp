@@ -3,8 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
+#include <caf/actor.hpp>
 
 /// Every typed actor interface of trainia, in one place.
 ///
@@ -13,13 +12,19 @@
 /// db/pool.hpp and the typed helper db::run in db/run.hpp).
 namespace trainia {
 
-/// One user's front door: owns that user's cached profile, serialises that
-/// user's writes and enforces the per-user rate limit. Evicted when idle.
-using user_session_actor = caf::typed_actor<
-  caf::replies_to<get_profile_atom>::with<profile_doc>,
-  caf::replies_to<put_profile_atom, profile_update>::with<profile_doc>,
-  caf::reacts_to<invalidate_atom>,
-  caf::reacts_to<idle_check_atom>,
-  caf::replies_to<crash_atom>::with<bool>>;
+/// One user's front door (`caf::actor`, dynamically typed because callers
+/// choose the reply type of the jobs they hand it). Owns that user's cached
+/// profile and plan, serialises that user's writes, and enforces the per-user
+/// rate limit on every request. Evicted when idle. Protocol:
+///   get_profile_atom                    -> profile_doc
+///   (put_profile_atom, profile_update)  -> profile_doc
+///   (user_read_atom, db::job)           -> the job's reply (runs at once, RLS as this user)
+///   (user_write_atom, db::job)          -> the job's reply (queued behind this user's writes)
+///   plan_atom                           -> plan_info (cached)
+///   (plan_write_atom, plan_job)         -> the reply of the job built from the current plan
+///                                          (queued behind this user's writes)
+///   invalidate_atom                     -> (drops the cached profile and plan)
+///   idle_check_atom, crash_atom (test hook)
+using user_session_actor = caf::actor;
 
 }  // namespace trainia

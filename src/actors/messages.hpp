@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 /// Message payload types shared between actors (and the HTTP bridge). Each is
@@ -30,6 +31,21 @@ struct profile_update {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, profile_update& x) {
   return f(x.set_full_name, x.full_name, x.set_preferences, x.preferences_json, x.if_match);
+}
+
+/// The plan a user is on now and the period its quota counts in (RFC 3339
+/// UTC). Cached by the user's session actor; billing invalidates it.
+struct plan_info {
+  std::string plan;
+  int64_t ai_runs_per_month = 0;
+  int32_t ai_max_concurrent = 0;
+  std::string period_start;
+  std::string period_end;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, plan_info& x) {
+  return f(x.plan, x.ai_runs_per_month, x.ai_max_concurrent, x.period_start, x.period_end);
 }
 
 }  // namespace trainia

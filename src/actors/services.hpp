@@ -3,6 +3,7 @@
 #include "actors/actor_info.hpp"
 #include "actors/handle_slot.hpp"
 #include "actors/session_directory.hpp"
+#include "billing/plans.hpp"
 #include "config/config.hpp"
 #include "observability/metrics.hpp"
 
@@ -11,6 +12,10 @@
 #include <string>
 
 namespace trainia {
+
+namespace net {
+class outbound_client;
+}
 
 /// What actors and HTTP handlers share: configuration, metrics, the actor
 /// directory, the session map and the current handles of supervised
@@ -29,6 +34,13 @@ struct services {
   handle_slot<> request_db;  // pool on DATABASE_URL (RLS: trainia_request)
   handle_slot<> service_db;  // pool on DATABASE_SERVICE_URL (trainia_service)
   handle_slot<> session_supervisor;
+
+  const billing::plan_catalog* plans = nullptr;  // loaded at start-up
+  net::outbound_client* outbound = nullptr;      // the one outbound HTTP(S) client
+
+  // Billing (src/billing)
+  // Identity (src/identity)
+  // AI pipeline (src/ai)
 };
 
 }  // namespace trainia

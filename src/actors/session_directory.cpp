@@ -1,5 +1,7 @@
 #include "actors/session_directory.hpp"
 
+#include <caf/actor_addr.hpp>
+
 namespace trainia {
 
 session_directory::shard& session_directory::shard_for(const std::string& user_id) {

@@ -1,9 +1,9 @@
 #include "actors/user_session.hpp"
 
 #include "actors/crash_log.hpp"
+#include "billing/plan_store.hpp"
 #include "core/error.hpp"
 #include "db/run.hpp"
-#include "observability/log.hpp"
 #include "profiles/profile_store.hpp"
 
 #include <caf/all.hpp>
@@ -13,6 +13,8 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+caf::error no_pool() { return fail_unavailable("the database is unavailable", 2, "no request pool"); }
+
 void touch(user_session_pointer self) {
   auto& st = self->state;
   st.last_used = clock::now();
@@ -21,7 +23,9 @@ void touch(user_session_pointer self) {
   if ((++st.handled & 15) == 0) st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
 }
 
+/// The per-user rate limit, taken once per request that reaches this actor.
 caf::error admit(user_session_pointer self) {
+  touch(self);
   int retry_after = 1;
   if (self->state.bucket->take(clock::now(), retry_after)) return {};
   error_info info;
@@ -30,33 +34,78 @@ caf::error admit(user_session_pointer self) {
   return caf::make_error(errc::rate_limited, std::move(info));
 }
 
-void start_load(user_session_pointer self) {
+db::access me(user_session_pointer self) { return {db::role::request, self->state.user_id}; }
+
+void start_profile_load(user_session_pointer self) {
   auto& st = self->state;
-  if (st.loading) return;
+  if (st.loading_profile) return;
   auto pool = st.svc->request_db.get();
   if (!pool) {
-    for (auto& p : st.waiting) p.deliver(fail_unavailable("the database is unavailable", 2, "no request pool"));
-    st.waiting.clear();
+    for (auto& p : st.profile_waiters) p.deliver(no_pool());
+    st.profile_waiters.clear();
     return;
   }
-  st.loading = true;
+  st.loading_profile = true;
   auto epoch = st.epoch;
-  db::run(self, pool, {db::role::request, st.user_id}, "profiles/load", profiles::load_job(st.user_id))
+  db::run(self, pool, me(self), "profiles/load", profiles::load_job(st.user_id))
     .then(
       [=](profile_doc& doc) {
         auto& st = self->state;
-        st.loading = false;
+        st.loading_profile = false;
         if (st.epoch == epoch) st.profile = doc;
-        auto waiting = std::move(st.waiting);
-        st.waiting.clear();
+        auto waiting = std::move(st.profile_waiters);
+        st.profile_waiters.clear();
         for (auto& p : waiting) p.deliver(doc);
       },
       [=](caf::error& e) {
         auto& st = self->state;
-        st.loading = false;
-        auto waiting = std::move(st.waiting);
-        st.waiting.clear();
+        st.loading_profile = false;
+        auto waiting = std::move(st.profile_waiters);
+        st.profile_waiters.clear();
         for (auto& p : waiting) p.deliver(e);
+      });
+}
+
+void pump_writes(user_session_pointer self);
+
+void enqueue_write(user_session_pointer self, db::job work, caf::response_promise rp, bool is_profile) {
+  self->state.writes.push_back({std::move(work), std::move(rp), is_profile});
+  pump_writes(self);
+}
+
+/// Runs a waiting plan job (or answers a plain plan request) with `plan`.
+void serve_plan_waiter(user_session_pointer self, plan_job& job, caf::response_promise& rp, const plan_info& plan) {
+  if (!job) return rp.deliver(plan);
+  enqueue_write(self, job(plan), std::move(rp), false);
+}
+
+void start_plan_load(user_session_pointer self) {
+  auto& st = self->state;
+  if (st.loading_plan) return;
+  auto pool = st.svc->request_db.get();
+  if (!pool) {
+    for (auto& [job, p] : st.plan_waiters) p.deliver(no_pool());
+    st.plan_waiters.clear();
+    return;
+  }
+  st.loading_plan = true;
+  auto epoch = st.epoch;
+  db::run(self, pool, me(self), "billing/load_plan", billing::load_plan_job(st.user_id, *st.svc->plans))
+    .then(
+      [=](plan_info& plan) {
+        auto& st = self->state;
+        st.loading_plan = false;
+        if (st.epoch == epoch) st.plan = plan;
+        auto waiting = std::move(st.plan_waiters);
+        st.plan_waiters.clear();
+        for (auto& [job, p] : waiting) serve_plan_waiter(self, job, p, plan);
+      },
+      [=](caf::error& e) {
+        auto& st = self->state;
+        st.loading_plan = false;
+        auto waiting = std::move(st.plan_waiters);
+        st.plan_waiters.clear();
+        for (auto& [job, p] : waiting) p.deliver(e);
       });
 }
 
@@ -65,28 +114,34 @@ void pump_writes(user_session_pointer self) {
   if (st.writing || st.writes.empty()) return;
   auto pool = st.svc->request_db.get();
   if (!pool) {
-    for (auto& w : st.writes) w.promise.deliver(fail_unavailable("the database is unavailable", 2, "no request pool"));
+    for (auto& w : st.writes) w.promise.deliver(no_pool());
     st.writes.clear();
     return;
   }
   st.writing = true;
   auto& w = st.writes.front();
-  db::run(self, pool, {db::role::request, st.user_id}, "profiles/update", profiles::update_job(st.user_id, w.update))
+  bool is_profile = w.is_profile;
+  self->request(pool, caf::infinite, db_exec_atom::value, std::move(w.work))
     .then(
-      [=](profile_doc& doc) {
+      [=](caf::message& reply) {
         auto& st = self->state;
-        ++st.epoch;  // a load in flight predates this write
-        st.profile = doc;
-        st.writes.front().promise.deliver(doc);
+        if (is_profile) {
+          ++st.epoch;  // a profile load in flight predates this write
+          if (reply.match_elements<profile_doc>()) st.profile = reply.get_as<profile_doc>(0);
+          else st.profile.reset();
+        }
+        st.writes.front().promise.deliver(reply);
         st.writes.pop_front();
         st.writing = false;
         pump_writes(self);
       },
       [=](caf::error& e) {
         auto& st = self->state;
-        // Our copy may be stale (another instance wrote): read afresh next time.
-        ++st.epoch;
-        st.profile.reset();
+        if (is_profile) {
+          // Our copy may be stale (another instance wrote): read afresh next time.
+          ++st.epoch;
+          st.profile.reset();
+        }
         st.writes.front().promise.deliver(e);
         st.writes.pop_front();
         st.writing = false;
@@ -94,13 +149,9 @@ void pump_writes(user_session_pointer self) {
       });
 }
 
-void arm_idle_check(user_session_pointer self, std::chrono::milliseconds after) {
-  self->delayed_send(self, after, idle_check_atom::value);
-}
-
 }  // namespace
 
-user_session_actor::behavior_type user_session(user_session_pointer self, std::string user_id, services* svc) {
+caf::behavior user_session(user_session_pointer self, std::string user_id, services* svc) {
   auto& st = self->state;
   st.user_id = user_id;
   st.svc = svc;
@@ -113,28 +164,71 @@ user_session_actor::behavior_type user_session(user_session_pointer self, std::s
     svc->sessions.erase_if(user_id, addr);
     svc->actors.remove(info);
   });
-  // Crashes are logged as JSON and still end the actor: the supervisor counts it
-  // and the user's next request gets a fresh session.
+  // Crashes are logged as JSON and still end the actor: the supervisor counts
+  // it and the user's next request gets a fresh session.
   self->set_exception_handler(crash_logger("user_session", user_id));
+  self->set_error_handler([](caf::error&) {});
   auto idle = std::chrono::milliseconds(svc->cfg.session_idle_timeout_ms);
-  arm_idle_check(self, idle);
+  self->delayed_send(self, idle, idle_check_atom::value);
   return {
     [=](get_profile_atom) -> caf::result<profile_doc> {
-      touch(self);
       if (auto e = admit(self)) return e;
       auto& st = self->state;
       if (st.profile) return *st.profile;
-      auto rp = self->make_response_promise<profile_doc>();
-      st.waiting.push_back(rp);
-      start_load(self);
+      auto rp = self->make_response_promise();
+      st.profile_waiters.push_back(rp);
+      start_profile_load(self);
       return rp;
     },
-    [=](put_profile_atom, profile_update& u) -> caf::result<profile_doc> {
-      touch(self);
+    [=](put_profile_atom, profile_update& u) -> caf::result<caf::message> {
       if (auto e = admit(self)) return e;
-      auto rp = self->make_response_promise<profile_doc>();
-      self->state.writes.push_back({std::move(u), rp});
-      pump_writes(self);
+      auto rp = self->make_response_promise();
+      auto& st = self->state;
+      enqueue_write(self, db::job{me(self), "profiles/update", profiles::update_job(st.user_id, std::move(u))}, rp,
+                    true);
+      return rp;
+    },
+    [=](user_read_atom, db::job& j) -> caf::result<caf::message> {
+      if (auto e = admit(self)) return e;
+      auto pool = self->state.svc->request_db.get();
+      if (!pool) return no_pool();
+      j.who = me(self);  // always this user's rights, whatever the caller set
+      return self->delegate(pool, db_exec_atom::value, std::move(j));
+    },
+    [=](user_write_atom, db::job& j) -> caf::result<caf::message> {
+      if (auto e = admit(self)) return e;
+      auto rp = self->make_response_promise();
+      j.who = me(self);
+      enqueue_write(self, std::move(j), rp, false);
+      return rp;
+    },
+    [=](plan_atom) -> caf::result<plan_info> {
+      if (auto e = admit(self)) return e;
+      auto& st = self->state;
+      if (st.plan) return *st.plan;
+      auto rp = self->make_response_promise();
+      st.plan_waiters.emplace_back(plan_job{}, rp);
+      start_plan_load(self);
+      return rp;
+    },
+    [=](plan_write_atom, plan_job& job) -> caf::result<caf::message> {
+      if (auto e = admit(self)) return e;
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      if (st.plan) {
+        auto w = job(*st.plan);
+        w.who = me(self);
+        enqueue_write(self, std::move(w), rp, false);
+      } else {
+        st.plan_waiters.emplace_back(
+          [job, self](const plan_info& p) {
+            auto w = job(p);
+            w.who = me(self);
+            return w;
+          },
+          rp);
+        start_plan_load(self);
+      }
       return rp;
     },
     [=](invalidate_atom) {
@@ -142,19 +236,21 @@ user_session_actor::behavior_type user_session(user_session_pointer self, std::s
       st.info->handled();
       ++st.epoch;
       st.profile.reset();
+      st.plan.reset();
     },
     [=](idle_check_atom) {
       auto& st = self->state;
       st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
       auto since = clock::now() - st.last_used;
-      bool busy = st.loading || st.writing || !st.writes.empty() || !st.waiting.empty();
+      bool busy = st.loading_profile || st.loading_plan || st.writing || !st.writes.empty() ||
+                  !st.profile_waiters.empty() || !st.plan_waiters.empty();
       if (since >= idle && !busy) {
         st.svc->sessions.erase_if(st.user_id, self->address());
         self->quit();
         return;
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle - since);
-      arm_idle_check(self, busy ? idle : std::max(left, std::chrono::milliseconds(10)));
+      self->delayed_send(self, busy ? idle : std::max(left, std::chrono::milliseconds(10)), idle_check_atom::value);
     },
     [=](crash_atom) -> bool {
       // Test hook (only reachable with test_hooks enabled): a poisoned message.
@@ -165,8 +261,7 @@ user_session_actor::behavior_type user_session(user_session_pointer self, std::s
 
 user_session_actor spawn_user_session(services& svc, const std::string& user_id) {
   auto a = svc.system->spawn(user_session, user_id, &svc);
-  if (auto sup = svc.session_supervisor.get())
-    caf::anon_send(sup, watch_atom::value, caf::actor_cast<caf::actor>(a));
+  if (auto sup = svc.session_supervisor.get()) caf::anon_send(sup, watch_atom::value, a);
   return a;
 }
 

@@ -74,8 +74,14 @@ int serve(const config& cfg) {
     std::fprintf(stderr, "%s\n", err.c_str());
     return 2;
   }
+  auto plans = billing::plan_catalog::load(cfg.plans_file, err);
+  if (!plans) {
+    std::fprintf(stderr, "config error: TRAINIA_PLANS_FILE: %s\n", err.c_str());
+    return 2;
+  }
   obs::registry metrics;
   services svc(cfg, metrics, make_instance_id());
+  svc.plans = &*plans;
 
   caf::actor_system_config caf_cfg;
   if (cfg.actor_threads > 0) caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actor_threads));
