@@ -121,9 +121,10 @@ void pump_writes(user_session_pointer self) {
   st.writing = true;
   auto& w = st.writes.front();
   bool is_profile = w.is_profile;
-  self->request(pool, caf::infinite, db_exec_atom::value, std::move(w.work))
+  self->request(pool, caf::infinite, db_exec_atom::value, db::enveloped(std::move(w.work)))
     .then(
-      [=](caf::message& reply) {
+      [=](db::job_reply& env) {
+        auto& reply = env.reply;
         auto& st = self->state;
         if (is_profile) {
           ++st.epoch;  // a profile load in flight predates this write

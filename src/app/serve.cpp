@@ -88,6 +88,7 @@ int serve(const config& cfg) {
   caf_cfg.add_error_category(caf::atom("trainia"), [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string("trainia:") + code_name(static_cast<errc>(code));
   });
+  // The outbound HTTP(S) client (src/net) is created here.
   auto system = std::make_unique<caf::actor_system>(caf_cfg);
   svc.system = system.get();
 
@@ -109,6 +110,9 @@ int serve(const config& cfg) {
   specs.push_back({"session_supervisor",
                    [&](caf::actor_system& sys) { return sys.spawn(session_supervisor, &svc, std::string("root_supervisor")); },
                    &svc.session_supervisor});
+  // Children of the root: billing (src/billing)
+  // Children of the root: identity (src/identity)
+  // Children of the root: AI pipeline (src/ai)
 
   std::atomic<bool> root_failed{false};
   auto root = system->spawn(root_supervisor, &svc, std::move(specs));

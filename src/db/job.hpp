@@ -31,6 +31,22 @@ struct job {
   std::function<caf::message(tx&)> fn;
 };
 
+/// A job's successful reply wrapped for forwarding: an actor that runs a job on
+/// someone else's behalf (and must see it finish) cannot match an arbitrary
+/// reply in CAF 0.17, but can match this envelope and deliver its content.
+struct job_reply {
+  caf::message reply;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_reply& x) {
+  return f(x.reply);
+}
+
+/// Wraps `j` so that a success comes back as `job_reply` (errors stay errors,
+/// so the transaction still rolls back on them).
+job enveloped(job j);
+
 }  // namespace trainia::db
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(trainia::db::job)

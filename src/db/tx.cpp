@@ -1,5 +1,7 @@
 #include "db/tx.hpp"
 
+#include <caf/make_message.hpp>
+
 namespace trainia::db {
 
 tx::tx(connection& c, const access& who, const std::string& instance_id)
@@ -62,6 +64,15 @@ caf::error tx::finish(bool success) {
   auto r = conn_.flush();
   if (!r) return std::move(r.error());
   return {};
+}
+
+job enveloped(job j) {
+  j.fn = [inner = std::move(j.fn)](tx& t) -> caf::message {
+    auto reply = inner(t);
+    if (reply.match_elements<caf::error>()) return reply;
+    return caf::make_message(job_reply{std::move(reply)});
+  };
+  return j;
 }
 
 }  // namespace trainia::db
