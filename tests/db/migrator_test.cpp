@@ -121,7 +121,7 @@ TEST_CASE("two concurrent migrators apply each migration exactly once", "[db][mi
 TEST_CASE("the embedded migrations apply to an empty database", "[db][migrations]") {
   test::migrated_db m;
   test::pg p(m.db.url());
-  for (const char* t : {"user_profiles", "subscriptions", "ai_tasks", "stripe_events", "audit_log"}) {
+  for (const char* t : {"user_profiles", "subscriptions", "ai_tasks", "stripe_events", "audit_log", "usage_counters"}) {
     INFO(t);
     CHECK(p.count("SELECT count(*) FROM pg_class WHERE relname = $1 AND relrowsecurity AND relforcerowsecurity",
                   {std::string(t)}) == 1);

@@ -18,6 +18,9 @@ void seed(test::pg& p) {
     p.exec("INSERT INTO ai_tasks (user_id, input) SELECT id, '{\"prompt\":\"hi\"}' FROM user_profiles "
            "WHERE clerk_user_id = $1",
            {std::string(u)});
+    p.exec("INSERT INTO usage_counters (user_id, period_start, period_end, ai_runs_used) SELECT id, "
+           "'2026-11-01', '2026-12-01', 3 FROM user_profiles WHERE clerk_user_id = $1",
+           {std::string(u)});
   }
   p.exec("INSERT INTO stripe_events (event_id, type, raw_payload) VALUES ('evt_1', 'x', '{}')");
   p.exec("INSERT INTO audit_log (actor, action) VALUES ('system', 'seed')");
@@ -36,7 +39,7 @@ TEST_CASE("as the request role, a query with no WHERE sees only the current user
   db::access who{db::role::request, "user_a"};
   std::string instance = "test";
   db::tx t(*c, who, instance);
-  for (const char* table : {"user_profiles", "subscriptions", "ai_tasks"}) {
+  for (const char* table : {"user_profiles", "subscriptions", "ai_tasks", "usage_counters"}) {
     INFO(table);
     auto r = t.exec_adhoc(std::string("SELECT count(*) FROM ") + table);
     REQUIRE(r);
