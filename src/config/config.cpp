@@ -305,6 +305,7 @@ const std::vector<setting_spec>& specs() {
         integer(&config::actor_threads, 0, 64));
     add("actors.session_idle_timeout_ms", "TRAINIA_SESSION_IDLE_MS", "idle time before a user's session actor is evicted",
         integer(&config::session_idle_timeout_ms, 100, 86400000));
+    // AI pipeline settings (src/ai)
     add("test_hooks", "TRAINIA_TEST_HOOKS", "enable test-only fault injection (never in production)",
         flag(&config::enable_test_hooks));
     add("log_level", "LOG_LEVEL", "debug, info, warn or error",

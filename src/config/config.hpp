@@ -75,6 +75,8 @@ struct config {
   bool enable_test_hooks = false;
 
   log_level log = log_level::info;
+
+  // AI pipeline (src/ai)
 };
 
 /// Where each setting came from, for `--help` and docs.
