@@ -7,11 +7,13 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "db/migrator.hpp"
+#include "db/notify_listener.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
 #include "observability/log.hpp"
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -52,6 +54,14 @@ db::pool_options pool_opts(const config& cfg, const std::string& name, const std
   o.queue_timeout_ms = cfg.database_queue_timeout_ms;
   o.instance_id = instance;
   return o;
+}
+
+/// A profile or subscription changed in another process: drop our copy.
+void invalidate_from_notification(services& svc, const std::string& payload) {
+  auto j = nlohmann::json::parse(payload, nullptr, false);
+  if (!j.is_object() || !j["user"].is_string()) return;
+  if (j["origin"].is_string() && j["origin"].get<std::string>() == svc.instance_id) return;  // our own write
+  if (auto s = svc.sessions.find(j["user"].get<std::string>())) caf::anon_send(s, invalidate_atom::value);
 }
 
 }  // namespace
@@ -110,6 +120,23 @@ int serve(const config& cfg) {
   specs.push_back({"session_supervisor",
                    [&](caf::actor_system& sys) { return sys.spawn(session_supervisor, &svc, std::string("root_supervisor")); },
                    &svc.session_supervisor});
+  specs.push_back({"notify_listener",
+                   [&](caf::actor_system& sys) {
+                     db::notify_options o;
+                     o.connect.conninfo = cfg.database_service_url;
+                     o.connect.connect_timeout_ms = cfg.database_connect_timeout_ms;
+                     o.connect.statement_timeout_ms = cfg.database_statement_timeout_ms;
+                     o.connect.application_name = "trainia-listen";
+                     o.channels["trainia_user_changed"] = [&svc](const std::string& payload) {
+                       invalidate_from_notification(svc, payload);
+                     };
+                     // Notifications sent while we were not listening are lost: drop every cache.
+                     o.on_reconnect = [&svc] { svc.sessions.for_each([](const caf::actor& s) {
+                       caf::anon_send(s, invalidate_atom::value);
+                     }); };
+                     return db::spawn_notify_listener(sys, std::move(o), svc.actors, "root_supervisor");
+                   },
+                   nullptr});
   // Children of the root: billing (src/billing)
   // Children of the root: identity (src/identity)
   // Children of the root: AI pipeline (src/ai)
