@@ -303,6 +303,14 @@ const std::vector<setting_spec>& specs() {
         integer(&config::rate_limit_burst, 1, 1000000000));
     add("actors.threads", "TRAINIA_ACTOR_THREADS", "CAF scheduler threads (0: one per core)",
         integer(&config::actor_threads, 0, 64));
+    add("actors.scheduler", "TRAINIA_ACTOR_SCHEDULER", "CAF scheduler policy: stealing or sharing",
+        [](config& c, const raw_value& v) -> std::optional<std::string> {
+          std::string s;
+          if (auto e = as_text(v, s)) return e;
+          if (s != "stealing" && s != "sharing") return "expected \"stealing\" or \"sharing\", got " + quoted(v);
+          c.actor_scheduler = s;
+          return std::nullopt;
+        });
     add("actors.session_idle_timeout_ms", "TRAINIA_SESSION_IDLE_MS", "idle time before a user's session actor is evicted",
         integer(&config::session_idle_timeout_ms, 100, 86400000));
     // AI pipeline settings (src/ai)

@@ -71,6 +71,7 @@ struct config {
   double rate_limit_per_user_per_second = 0;
   int rate_limit_burst = 0;
   int actor_threads = 0;
+  std::string actor_scheduler;  // "stealing" or "sharing"
   int session_idle_timeout_ms = 0;
   bool enable_test_hooks = false;
 
