@@ -141,7 +141,7 @@ TEST_CASE("leeway is configurable", "[auth][jwt]") {
   CHECK(outcome(lax.verify(mint(with(claims(), "exp", now - 30)), now)) == ok);
 }
 
-TEST_CASE("exp, nbf and iat must be numbers; exp is required", "[auth][jwt]") {
+TEST_CASE("exp, nbf and iat must be numbers, exp is required", "[auth][jwt]") {
   CHECK(check(mint(without(claims(), "exp"))) == jwt_error::malformed);
   CHECK(check(mint(with(claims(), "exp", std::to_string(now + 60)))) == jwt_error::malformed);
   CHECK(check(mint(with(claims(), "exp", nullptr))) == jwt_error::malformed);
@@ -268,7 +268,7 @@ TEST_CASE("every single-character change to a valid token is refused", "[auth][j
   CHECK(accepted == 0);
 }
 
-TEST_CASE("PEM key sets ignore kid; JWKS sets select by kid", "[auth][jwt]") {
+TEST_CASE("PEM key sets ignore kid, JWKS sets select by kid", "[auth][jwt]") {
   const auto& a = key();
   const auto& b = t::test_key("second");
   CHECK(check(mint(with(header(), "kid", "whatever"), claims())) == ok);

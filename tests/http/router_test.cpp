@@ -10,7 +10,7 @@
 using namespace trainia;
 using namespace trainia::http;
 
-TEST_CASE("routes match by segments with parameters; 405 knows the allowed methods", "[http]") {
+TEST_CASE("routes match by segments with parameters, 405 knows the allowed methods", "[http]") {
   obs::registry m;
   router r(m);
   r.add(verb::get, "/api/ai/tasks/{id}", [](const context_ptr&) {});

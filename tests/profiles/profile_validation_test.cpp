@@ -68,7 +68,7 @@ TEST_CASE("preferences must be an object of at most 16 KiB and depth 8", "[profi
   CHECK(validate_update(nlohmann::json{{"preferences", {{"k", fits}}}}.dump()));
 }
 
-TEST_CASE("unknown fields are named; at least one field is required", "[profiles]") {
+TEST_CASE("unknown fields are named, at least one field is required", "[profiles]") {
   auto f = fields_of(R"({"full_name":"Ada","email":"a@b","role":"admin"})");
   CHECK(names(f, "email"));
   CHECK(names(f, "role"));

@@ -36,10 +36,12 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 /// A received HTTP response.
 struct http_response {
+  /// The status code, e.g. 200.
   int status = 0;
   /// Header fields by case-insensitive name; a repeated field's values are
   /// joined with ", " in arrival order.
   std::map<std::string, std::string, ci_less> headers;
+  /// The body as received (chunked encoding removed).
   std::string body;
 
   /// The body parsed as JSON; throws std::runtime_error quoting the status and
@@ -74,8 +76,7 @@ class http_client {
   /// has an empty body. Throws std::runtime_error on connect/write/read
   /// failure or timeout; any HTTP status is a normal result.
   http_response request(const std::string& method, const std::string& target, const std::string& body = "",
-                        const header_list& headers = {},
-                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                        const header_list& headers = {}, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// GET `target`.
   http_response get(const std::string& target, const header_list& headers = {});
   /// POST `body` serialised, with Content-Type: application/json unless
@@ -111,8 +112,7 @@ class raw_connection {
   /// Not connected; call connect().
   raw_connection();
   /// Connects at once (see connect()).
-  raw_connection(const std::string& host, uint16_t port,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  raw_connection(const std::string& host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~raw_connection();
   raw_connection(const raw_connection&) = delete;
   raw_connection& operator=(const raw_connection&) = delete;
