@@ -4,7 +4,7 @@
 
 using trainia::billing::plan_catalog;
 
-TEST_CASE("the built-in plans load; lookups by name and price", "[billing]") {
+TEST_CASE("the built-in plans load, lookups by name and price", "[billing]") {
   std::string err;
   auto c = plan_catalog::load("", err);
   INFO(err);

@@ -1,0 +1,4 @@
+SELECT id, stripe_customer_id
+  FROM user_profiles
+ WHERE clerk_user_id = $1
+   FOR UPDATE
