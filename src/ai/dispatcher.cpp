@@ -1,0 +1,410 @@
+#include "ai/dispatcher.hpp"
+
+#include "core/error.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/crash_log.hpp"
+#include "ai/pipeline.hpp"
+#include "ai/task_store.hpp"
+#include "ai/worker.hpp"
+#include "db/run.hpp"
+#include "observability/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_set>
+
+namespace trainia::ai {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr int poll_batch = 64;
+constexpr size_t recent_max = 4096;
+constexpr std::chrono::seconds recent_ttl{120};
+constexpr std::chrono::seconds cancel_wait{5};
+const db::access service_role{db::role::service, {}};
+
+std::chrono::milliseconds ms(int v) {
+  return std::chrono::milliseconds(v);
+}
+
+void poll(dispatcher_pointer self);
+
+caf::actor spawn_worker(dispatcher_pointer self, size_t i) {
+  return self->spawn<caf::linked>(ai_worker, self->state.pipe, caf::actor_cast<caf::actor>(self),
+                                  "ai_worker/" + std::to_string(i));
+}
+
+void deliver(dispatcher_pointer self, const std::string& id, const std::string& json) {
+  auto& st = self->state;
+  auto it = st.waiters.find(id);
+  if (it == st.waiters.end()) return;
+  for (auto& w : it->second) {
+    w.promise.deliver(json);
+    st.waiter_task.erase(w.id);
+  }
+  st.waiters.erase(it);
+}
+
+caf::response_promise add_waiter(dispatcher_pointer self, const std::string& id, std::chrono::milliseconds limit) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise();
+  auto wid = ++st.next_waiter;
+  st.waiters[id].push_back({wid, rp});
+  st.waiter_task[wid] = id;
+  self->delayed_send(self, limit, ai_expire_atom::value, wid);
+  return rp;
+}
+
+void trim_recent(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  while (!st.recent_order.empty() &&
+         (st.recent_order.size() > recent_max || now - st.recent_order.front().first > recent_ttl)) {
+    st.recent.erase(st.recent_order.front().second);
+    st.recent_order.pop_front();
+  }
+}
+
+void remember(dispatcher_pointer self, const std::string& id, const std::string& json) {
+  auto& st = self->state;
+  st.recent[id] = json;
+  st.recent_order.emplace_back(clock::now(), id);
+  trim_recent(self);
+}
+
+void run_on(dispatcher_pointer self, size_t w, claimed_task t) {
+  auto& st = self->state;
+  st.running[t.id] = w;
+  st.workers[w].task = t;
+  self->send(st.workers[w].handle, ai_run_atom::value, std::move(t));
+}
+
+/// Runs `t` (its slot already taken) on an idle worker, or queues it here.
+void assign(dispatcher_pointer self, claimed_task t) {
+  auto& st = self->state;
+  bool known = st.running.count(t.id) > 0;
+  for (const auto& p : st.pending) known = known || p.id == t.id;
+  if (known) {
+    st.pipe->give_slots(1);  // started twice (a resume met a submit's start): run it once
+    return;
+  }
+  if (st.idle.empty()) {
+    st.pending.push_back(std::move(t));
+    return;
+  }
+  auto w = st.idle.back();
+  st.idle.pop_back();
+  run_on(self, w, std::move(t));
+}
+
+/// Worker `w` has nothing to do: give it waiting work, or free its slot.
+void worker_free(dispatcher_pointer self, size_t w) {
+  auto& st = self->state;
+  st.workers[w].task.reset();
+  if (!st.pending.empty()) {
+    auto t = std::move(st.pending.front());
+    st.pending.pop_front();
+    return run_on(self, w, std::move(t));
+  }
+  st.idle.push_back(w);
+  st.pipe->give_slots(1);
+}
+
+bool work_may_wait(dispatcher_pointer self) {
+  auto& p = *self->state.pipe;
+  return p.queued_hint.load(std::memory_order_relaxed) > 0 ||
+         p.queued_inserts.load(std::memory_order_relaxed) != self->state.inserts_seen;
+}
+
+void poll(dispatcher_pointer self) {
+  auto& st = self->state;
+  if (st.polling) {
+    st.poll_again = true;
+    return;
+  }
+  auto pool = st.pipe->svc.service_db.get();
+  if (!pool) return;
+  int n = st.pipe->take_slots(poll_batch);
+  if (n == 0) return;
+  st.polling = true;
+  st.poll_again = false;
+  st.inserts_seen = st.pipe->queued_inserts.load(std::memory_order_relaxed);
+  bool own = st.first_poll;
+  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, n, own))
+      .then(
+          [self, n, own](claimed_batch& b) {
+            auto& st = self->state;
+            st.polling = false;
+            if (own) st.first_poll = false;
+            int got = static_cast<int>(b.tasks.size());
+            st.pipe->give_slots(n - got);
+            if (b.from_queue > 0) st.pipe->queued_changed(-b.from_queue);
+            for (const auto& id : b.ended) deliver(self, id, {});
+            for (auto& t : b.tasks) assign(self, std::move(t));
+            if (got < n) st.pipe->queued_hint.store(0, std::memory_order_relaxed);  // we saw the queue drained
+            if (got == n || st.poll_again || work_may_wait(self)) poll(self);
+          },
+          [self, n](caf::error& e) {
+            auto& st = self->state;
+            st.polling = false;
+            st.pipe->give_slots(n);
+            if (clock::now() - st.last_poll_warning > std::chrono::minutes(1)) {
+              st.last_poll_warning = clock::now();
+              log::warn("AI queue poll failed", {{"error", self->system().render(e)}});
+            }
+          });
+}
+
+void reclaim(dispatcher_pointer self, const std::string& id) {
+  auto& st = self->state;
+  auto pool = st.pipe->svc.service_db.get();
+  auto give_up = [self, id] {
+    self->state.pipe->give_slots(1);
+    deliver(self, id, {});  // waiters read the task themselves
+  };
+  if (!pool) return give_up();
+  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, 1, true, id))
+      .then(
+          [self, give_up](claimed_batch& b) {
+            if (b.tasks.empty()) return give_up();
+            assign(self, std::move(b.tasks.front()));
+          },
+          [give_up](caf::error&) { give_up(); });  // the lease expires; a later claim takes it
+}
+
+/// Worker `i` died: count it, start a new one, and run its task again (the
+/// slot stays with that task).
+void worker_crashed(dispatcher_pointer self, size_t i, const caf::error& reason) {
+  auto& st = self->state;
+  auto why = reason ? self->system().render(reason) : std::string("exited");
+  st.pipe->svc.actors.count_restart("ai_worker", "ai_dispatcher", why);
+  auto task = std::move(st.workers[i].task);
+  st.workers[i].task.reset();
+  log::warn("AI worker failed; restarting it",
+            {{"worker", static_cast<int64_t>(i)}, {"reason", why}, {"task_id", task ? task->id : std::string()}});
+  ++st.workers[i].generation;
+  st.workers[i].handle = spawn_worker(self, i);
+  if (!task) return worker_free(self, i);
+  st.running.erase(task->id);
+  if (!st.pending.empty()) {
+    auto next = std::move(st.pending.front());
+    st.pending.pop_front();
+    run_on(self, i, std::move(next));
+  } else {
+    st.idle.push_back(i);
+  }
+  reclaim(self, task->id);
+}
+
+void renew(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto pool = st.pipe->svc.service_db.get();
+  if (st.renewing || !pool || (st.running.empty() && st.pending.empty())) return;
+  st.renewing = true;
+  // Only tasks held before the renewal began can be missing from its answer
+  // because their lease was lost; one claimed meanwhile is not in its snapshot.
+  std::vector<std::string> before;
+  before.reserve(st.running.size());
+  for (const auto& [id, w] : st.running) before.push_back(id);
+  db::run(self, pool, service_role, "ai/renew_leases", renew_job(*st.pipe))
+      .then(
+          [self, before = std::move(before)](lease_batch& b) {
+            auto& st = self->state;
+            st.renewing = false;
+            std::unordered_set<std::string> held(b.held.begin(), b.held.end());
+            for (const auto& id : b.cancel)
+              if (auto it = st.running.find(id); it != st.running.end())
+                self->send(st.workers[it->second].handle, ai_cancel_atom::value, id);
+            for (auto& p : st.pending)
+              for (const auto& id : b.cancel) p.cancel_requested = p.cancel_requested || p.id == id;
+            // A running task whose lease another process took over: stop calling
+            // the provider (the worker's final write will change nothing).
+            for (const auto& id : before) {
+              auto it = st.running.find(id);
+              if (it != st.running.end() && !held.count(id))
+                self->send(st.workers[it->second].handle, ai_cancel_atom::value, id);
+            }
+          },
+          [self](caf::error& e) {
+            self->state.renewing = false;
+            log::warn("AI lease renewal failed", {{"error", self->system().render(e)}});
+          });
+}
+
+void count(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto pool = st.pipe->svc.service_db.get();
+  if (st.counting || !pool) return;
+  st.counting = true;
+  db::run(self, pool, service_role, "ai/count_by_status", count_job())
+      .then(
+          [self](status_counts& c) {
+            auto& st = self->state;
+            st.counting = false;
+            for (size_t i = 0; i < statuses.size(); ++i) {
+              int64_t v = 0;
+              for (size_t k = 0; k < c.status.size(); ++k)
+                if (c.status[k] == statuses[i]) v = c.count[k];
+              st.pipe->by_status[i]->set(v);
+              if (i == 0) st.pipe->queued_hint.store(v, std::memory_order_relaxed);
+            }
+          },
+          [self](caf::error&) { self->state.counting = false; });
+}
+
+/// Waiters on tasks that do not run here: look once for those that ended
+/// elsewhere.
+void check_remote(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto pool = st.pipe->svc.service_db.get();
+  if (st.checking_remote || st.waiters.empty() || !pool) return;
+  std::vector<std::string> ids;
+  for (const auto& [id, list] : st.waiters) {
+    if (st.running.count(id)) continue;
+    bool pending = false;
+    for (const auto& p : st.pending) pending = pending || p.id == id;
+    if (!pending) ids.push_back(id);
+    if (ids.size() >= 500) break;
+  }
+  if (ids.empty()) return;
+  st.checking_remote = true;
+  db::run(self, pool, service_role, "ai/finished_tasks", finished_tasks_job(std::move(ids)))
+      .then(
+          [self](std::vector<task_doc>& docs) {
+            self->state.checking_remote = false;
+            for (const auto& d : docs) {
+              remember(self, d.id, d.json);
+              deliver(self, d.id, d.json);
+            }
+          },
+          [self](caf::error&) { self->state.checking_remote = false; });
+}
+
+/// Answers every waiter before the dispatcher goes (a dropped promise would
+/// leave them to the HTTP deadline): after a crash with "" (they read the
+/// task themselves), on shutdown with 503 (the database is going too).
+void release_waiters(dispatcher_pointer self, bool shutdown) {
+  auto& st = self->state;
+  for (auto& [id, list] : st.waiters)
+    for (auto& w : list) {
+      if (shutdown)
+        w.promise.deliver(fail_unavailable("the server is shutting down; retry", 1));
+      else
+        w.promise.deliver(std::string{});
+    }
+  st.waiters.clear();
+  st.waiter_task.clear();
+}
+
+}  // namespace
+
+caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
+  auto& st = self->state;
+  st.pipe = pipe;
+  st.info = pipe->svc.actors.add("ai_dispatcher", "ai_dispatcher", "ai_supervisor");
+  auto info = st.info;
+  auto* svc = &pipe->svc;
+  self->attach_functor([svc, info](const caf::error&) { svc->actors.remove(info); });
+  self->set_exception_handler(
+      [self, log_crash = crash_logger("ai_dispatcher", "ai_dispatcher")](std::exception_ptr& e) {
+        release_waiters(self, false);
+        return log_crash(e);
+      });
+  self->set_error_handler([](caf::error&) {});
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (size_t i = 0; i < st.workers.size(); ++i)
+      if (st.workers[i].handle && st.workers[i].handle.address() == em.source)
+        return worker_crashed(self, i, em.reason);
+    release_waiters(self, true);
+    self->quit(em.reason);  // our supervisor stops us; the linked workers go with us
+  });
+  auto n = static_cast<size_t>(pipe->cfg.ai_concurrency);
+  st.workers.resize(n);
+  for (size_t i = n; i-- > 0;) {
+    st.workers[i].handle = spawn_worker(self, i);
+    st.idle.push_back(i);
+  }
+  pipe->free_slots.store(static_cast<int>(n));
+  auto lease_ms = std::max(100, pipe->cfg.ai_lease_seconds * 1000 / 3);
+  self->send(self, ai_poll_atom::value);  // resume the queue the database holds
+  self->send(self, ai_count_atom::value);
+  self->delayed_send(self, ms(lease_ms), ai_renew_atom::value);
+  return {
+      [=](ai_start_atom, claimed_task& t) {
+        self->state.info->handled();
+        assign(self, std::move(t));
+      },
+      [=](ai_done_atom, std::string& id, task_doc& doc) {
+        auto& st = self->state;
+        st.info->handled();
+        auto it = st.running.find(id);
+        if (it == st.running.end()) return;
+        auto w = it->second;
+        st.running.erase(it);
+        if (!doc.json.empty()) remember(self, id, doc.json);
+        deliver(self, id, doc.json);
+        worker_free(self, w);
+        if (work_may_wait(self)) poll(self);
+      },
+      [=](ai_wait_atom, std::string& id, int64_t limit_ms) -> caf::result<std::string> {
+        auto& st = self->state;
+        st.info->handled();
+        if (auto it = st.recent.find(id); it != st.recent.end()) return it->second;
+        return add_waiter(self, id, std::chrono::milliseconds(std::max<int64_t>(0, limit_ms)));
+      },
+      [=](ai_cancel_atom, std::string& id) -> caf::result<std::string> {
+        auto& st = self->state;
+        st.info->handled();
+        if (auto it = st.running.find(id); it != st.running.end()) {
+          self->send(st.workers[it->second].handle, ai_cancel_atom::value, id);
+          return add_waiter(self, id, cancel_wait);
+        }
+        for (auto& p : st.pending)
+          if (p.id == id) {
+            p.cancel_requested = true;  // its worker ends it as cancelled
+            return add_waiter(self, id, cancel_wait);
+          }
+        if (auto it = st.recent.find(id); it != st.recent.end()) return it->second;
+        return std::string{};
+      },
+      [=](ai_expire_atom, uint64_t wid) {
+        auto& st = self->state;
+        auto it = st.waiter_task.find(wid);
+        if (it == st.waiter_task.end()) return;
+        auto& list = st.waiters[it->second];
+        for (size_t k = 0; k < list.size(); ++k)
+          if (list[k].id == wid) {
+            list[k].promise.deliver(std::string{});
+            list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
+            break;
+          }
+        if (list.empty()) st.waiters.erase(it->second);
+        st.waiter_task.erase(it);
+      },
+      [=](ai_wake_atom) {
+        self->state.info->handled();
+        poll(self);
+      },
+      [=](ai_poll_atom) {
+        auto& st = self->state;
+        st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
+        poll(self);
+        check_remote(self);
+        trim_recent(self);
+        self->delayed_send(self, ms(st.pipe->cfg.ai_poll_interval_ms), ai_poll_atom::value);
+      },
+      [=](ai_renew_atom) {
+        renew(self);
+        self->delayed_send(self, ms(lease_ms), ai_renew_atom::value);
+      },
+      [=](ai_count_atom) {
+        count(self);
+        self->delayed_send(self, ms(self->state.pipe->cfg.ai_metrics_interval_ms), ai_count_atom::value);
+      },
+  };
+}
+
+}  // namespace trainia::ai

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "actors/actor_info.hpp"
+#include "ai/messages.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace trainia::ai {
+
+struct pipeline;
+
+struct dispatcher_state {
+  pipeline* pipe = nullptr;
+  std::shared_ptr<actor_info> info;
+
+  struct worker_slot {
+    caf::actor handle;
+    std::optional<claimed_task> task;  // what it runs: retried if it crashes
+    int generation = 0;
+  };
+  std::vector<worker_slot> workers;
+  std::vector<size_t> idle;                         // indexes into `workers`
+  std::deque<claimed_task> pending;                 // claimed, waiting for a worker
+  std::unordered_map<std::string, size_t> running;  // task id → worker index
+
+  // Callers waiting for a task to end here (?wait, cancel).
+  struct waiter {
+    uint64_t id;
+    caf::response_promise promise;
+  };
+  std::unordered_map<std::string, std::vector<waiter>> waiters;  // by task id
+  std::unordered_map<uint64_t, std::string> waiter_task;
+  uint64_t next_waiter = 0;
+  // Tasks that ended here lately, for a waiter that arrives after the end.
+  std::unordered_map<std::string, std::string> recent;  // task id → task JSON
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> recent_order;
+
+  bool polling = false;
+  bool poll_again = false;
+  bool first_poll = true;     // also resumes tasks this process already holds
+  uint64_t inserts_seen = 0;  // pipeline::queued_inserts at the last poll
+  bool renewing = false;
+  bool counting = false;
+  bool checking_remote = false;
+  // Poll failures are logged once a minute at most, and not while the pools
+  // are still connecting at start-up.
+  std::chrono::steady_clock::time_point last_poll_warning = std::chrono::steady_clock::now();
+  uint64_t handled = 0;
+
+  static inline const char* name = "ai_dispatcher";
+};
+
+using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
+
+/// The AI dispatcher: owns this process's share of the queue and its
+/// `ai.concurrency` workers (spawned linked, restarted after a crash with
+/// their task claimed again). The queue itself lives in PostgreSQL and is
+/// shared by every process: the dispatcher claims with FOR UPDATE SKIP LOCKED
+/// and a lease (owner = the instance id), renews its leases every
+/// ai.lease_seconds / 3 (learning of cancellations requested elsewhere), and
+/// takes over tasks whose lease expired. It polls when it has free workers —
+/// at once on start (resuming what the database holds), every
+/// ai.poll_interval_ms, right after a task ends while work may be queued, and
+/// on `ai_wake_atom`. It refreshes trainia_ai_tasks{status} every
+/// ai.metrics_interval_ms. Waiters are woken in-process when their task ends
+/// here; for a task another process runs, the dispatcher checks the waited-on
+/// tasks in one query per poll interval (until a LISTEN/NOTIFY wake-up
+/// replaces it). Tasks running when the process stops keep
+/// its lease until it runs out (the pools stop together with the pipeline, so
+/// nothing can be handed back); then any process takes them over.
+///
+/// Protocol (`caf::actor`):
+///   (ai_start_atom, claimed_task)               a task a submit claimed for this process
+///                                               (its worker slot already taken)
+///   ai_wake_atom                                poll now (the spot for a LISTEN/NOTIFY wake-up)
+///   (ai_wait_atom, task id, ms) -> std::string  the task's JSON when it ends here within
+///                                               `ms`, else "" (answered at the latest then)
+///   (ai_cancel_atom, task id) -> std::string    abandons the task if it runs here and answers
+///                                               its final JSON (≤ 5 s), else "" at once
+///   (ai_done_atom, task id, task_doc)           from a worker: the task ended
+caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe);
+
+}  // namespace trainia::ai

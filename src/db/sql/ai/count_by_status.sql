@@ -1,0 +1,3 @@
+SELECT status, count(*)
+  FROM ai_tasks
+ GROUP BY status

@@ -1,0 +1,3 @@
+SELECT id, status, input::text, result::text, error_message, attempts, created_at, updated_at, cancel_requested
+  FROM ai_tasks
+ WHERE id = $1::uuid
