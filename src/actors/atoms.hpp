@@ -37,9 +37,26 @@ using plan_write_atom = caf::atom_constant<caf::atom("plan_write")>;
 // Outbound HTTP (src/net)
 
 // Billing and Stripe (src/billing)
+using stripe_ingest_atom = caf::atom_constant<caf::atom("st_ingest")>;
+using stripe_apply_atom = caf::atom_constant<caf::atom("st_apply")>;
+using stripe_replay_atom = caf::atom_constant<caf::atom("st_replay")>;
+using stripe_sweep_atom = caf::atom_constant<caf::atom("st_sweep")>;
+using stripe_retry_atom = caf::atom_constant<caf::atom("st_retry")>;
 
 // Identity and Clerk (src/identity)
 
 // AI pipeline (src/ai)
+using ai_start_atom = caf::atom_constant<caf::atom("ai_start")>;
+using ai_run_atom = caf::atom_constant<caf::atom("ai_run")>;
+using ai_reply_atom = caf::atom_constant<caf::atom("ai_reply")>;
+using ai_done_atom = caf::atom_constant<caf::atom("ai_done")>;
+using ai_wait_atom = caf::atom_constant<caf::atom("ai_wait")>;
+using ai_cancel_atom = caf::atom_constant<caf::atom("ai_cancel")>;
+using ai_wake_atom = caf::atom_constant<caf::atom("ai_wake")>;
+using ai_poll_atom = caf::atom_constant<caf::atom("ai_poll")>;
+using ai_renew_atom = caf::atom_constant<caf::atom("ai_renew")>;
+using ai_count_atom = caf::atom_constant<caf::atom("ai_count")>;
+using ai_expire_atom = caf::atom_constant<caf::atom("ai_expire")>;
+using ai_retry_atom = caf::atom_constant<caf::atom("ai_retry")>;
 
 }  // namespace trainia

@@ -16,6 +16,9 @@ namespace trainia {
 namespace net {
 class outbound_client;
 }
+namespace ai {
+struct pipeline;
+}
 
 /// What actors and HTTP handlers share: configuration, metrics, the actor
 /// directory, the session map and the current handles of supervised
@@ -39,8 +42,11 @@ struct services {
   net::outbound_client* outbound = nullptr;      // the one outbound HTTP(S) client
 
   // Billing (src/billing)
+  handle_slot<> billing;        // billing supervisor: routes apply and replay requests to its shards
+  handle_slot<> stripe_ingest;  // group-commit writer of the Stripe webhook ledger
   // Identity (src/identity)
   // AI pipeline (src/ai)
+  ai::pipeline* ai = nullptr;  // shared state of the AI pipeline (ai/pipeline.hpp); set at start-up
 };
 
 }  // namespace trainia

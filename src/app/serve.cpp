@@ -2,14 +2,18 @@
 
 #include "actors/root_supervisor.hpp"
 #include "actors/session_supervisor.hpp"
+#include "ai/ai_supervisor.hpp"
+#include "ai/pipeline.hpp"
 #include "app/auth_setup.hpp"
 #include "app/routes.hpp"
+#include "billing/billing_supervisor.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "db/migrator.hpp"
 #include "db/notify_listener.hpp"
 #include "db/pool.hpp"
 #include "http/server.hpp"
+#include "net/outbound_client.hpp"
 #include "observability/log.hpp"
 
 #include <caf/all.hpp>
@@ -100,6 +104,9 @@ int serve(const config& cfg) {
     return std::string("trainia:") + code_name(static_cast<errc>(code));
   });
   // The outbound HTTP(S) client (src/net) is created here.
+  // Declared before the actor system so it outlives it (actors hold calls).
+  auto outbound = std::make_unique<net::outbound_client>(net::outbound_client::options{});
+  svc.outbound = outbound.get();
   auto system = std::make_unique<caf::actor_system>(caf_cfg);
   svc.system = system.get();
 
@@ -139,8 +146,14 @@ int serve(const config& cfg) {
                    },
                    nullptr});
   // Children of the root: billing (src/billing)
+  specs.push_back({"billing_supervisor",
+                   [&](caf::actor_system& sys) { return billing::spawn_billing_supervisor(sys, svc); },
+                   &svc.billing});
   // Children of the root: identity (src/identity)
   // Children of the root: AI pipeline (src/ai)
+  auto ai_pipeline = std::make_unique<ai::pipeline>(svc);  // outlives the actor system (reset below)
+  svc.ai = ai_pipeline.get();
+  specs.push_back(ai::supervisor_spec(*ai_pipeline));
 
   std::atomic<bool> root_failed{false};
   auto root = system->spawn(root_supervisor, &svc, std::move(specs));
@@ -194,6 +207,8 @@ int serve(const config& cfg) {
   system->await_all_actors_done();
   svc.system = nullptr;
   system.reset();                                     // 4. joins scheduler and detached (pool) threads
+  svc.outbound = nullptr;
+  outbound.reset();                                   // 5. cancels outbound calls left, joins its threads
   log::info("stopped");
   return root_failed.load() ? 1 : 0;
 }

@@ -314,6 +314,26 @@ const std::vector<setting_spec>& specs() {
     add("actors.session_idle_timeout_ms", "TRAINIA_SESSION_IDLE_MS", "idle time before a user's session actor is evicted",
         integer(&config::session_idle_timeout_ms, 100, 86400000));
     // AI pipeline settings (src/ai)
+    add("ai.models", "TRAINIA_AI_MODELS", "models a submit may name besides OPENAI_MODEL (always allowed)",
+        list(&config::ai_models));
+    add("ai.concurrency", "TRAINIA_AI_CONCURRENCY", "AI provider calls in flight per process (worker actors)",
+        integer(&config::ai_concurrency, 1, 4096));
+    add("ai.queue_limit", "TRAINIA_AI_QUEUE_LIMIT", "queued AI tasks before a submit answers 503",
+        integer(&config::ai_queue_limit, 1, 10000000));
+    add("ai.max_attempts", "TRAINIA_AI_MAX_ATTEMPTS", "provider calls (and leases) per AI task before it fails",
+        integer(&config::ai_max_attempts, 1, 100));
+    add("ai.lease_seconds", "TRAINIA_AI_LEASE_SECONDS", "lease of a running AI task; another process takes it over after",
+        integer(&config::ai_lease_seconds, 1, 3600));
+    add("ai.call_timeout_ms", "TRAINIA_AI_CALL_TIMEOUT_MS", "time-out of one AI provider HTTP attempt",
+        integer(&config::ai_call_timeout_ms, 100, 600000));
+    add("ai.task_deadline_ms", "TRAINIA_AI_TASK_DEADLINE_MS", "an AI task's whole life from submit; retries never sleep past it",
+        integer(&config::ai_task_deadline_ms, 100, 86400000));
+    add("ai.retry_base_ms", "TRAINIA_AI_RETRY_BASE_MS", "first back-off between AI provider attempts (doubles, jittered, 8 s cap)",
+        integer(&config::ai_retry_base_ms, 1, 60000));
+    add("ai.poll_interval_ms", "TRAINIA_AI_POLL_INTERVAL_MS", "how often an idle process looks for queued AI tasks",
+        integer(&config::ai_poll_interval_ms, 10, 60000));
+    add("ai.metrics_interval_ms", "TRAINIA_AI_METRICS_INTERVAL_MS", "refresh of trainia_ai_tasks{status} from the database",
+        integer(&config::ai_metrics_interval_ms, 100, 600000));
     add("test_hooks", "TRAINIA_TEST_HOOKS", "enable test-only fault injection (never in production)",
         flag(&config::enable_test_hooks));
     add("log_level", "LOG_LEVEL", "debug, info, warn or error",

@@ -78,6 +78,16 @@ struct config {
   log_level log = log_level::info;
 
   // AI pipeline (src/ai)
+  std::vector<std::string> ai_models;  // allowed "model" values besides openai_model
+  int ai_concurrency = 0;              // provider calls in flight per process
+  int ai_queue_limit = 0;              // queued tasks before submits answer 503
+  int ai_max_attempts = 0;             // provider calls (and leases) per task
+  int ai_lease_seconds = 0;            // lease of a running task; renewed while it runs
+  int ai_call_timeout_ms = 0;          // one provider HTTP attempt
+  int ai_task_deadline_ms = 0;         // a task's whole life, queue included
+  int ai_retry_base_ms = 0;            // first back-off between provider attempts
+  int ai_poll_interval_ms = 0;         // queue poll when idle
+  int ai_metrics_interval_ms = 0;      // trainia_ai_tasks refresh from the database
 };
 
 /// Where each setting came from, for `--help` and docs.

@@ -48,6 +48,12 @@ namespace detail {
 template <class OnReply, class Args>
 void session_attempt(caf::event_based_actor* self, const context_ptr& ctx, OnReply on_reply, Args args, int tries) {
   auto& svc = ctx->app.svc;
+  // No supervisor (shutting down, or restarting it): spawning a session now
+  // would leave it unsupervised and could hold up shutdown.
+  if (!svc.session_supervisor.get()) {
+    ctx->fail(fail_unavailable("the service is restarting; retry", 1, "no session supervisor"));
+    return;
+  }
   auto session = svc.sessions.find_or_spawn(
     ctx->user->user_id, [&svc](const std::string& id) { return spawn_user_session(svc, id); });
   std::apply(

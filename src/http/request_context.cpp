@@ -48,6 +48,10 @@ void request_context::fail(const caf::error& e, const std::vector<std::pair<std:
   respond(std::move(res));
 }
 
+void request_context::extend_deadline(std::chrono::milliseconds total) {
+  if (auto c = conn_.lock()) c->extend_deadline(total);
+}
+
 void request_context::in_actor(std::function<void(caf::event_based_actor*)> f) {
   caf::anon_send(bridge_, run_atom::value, bridge_task(std::move(f)));
 }

@@ -46,6 +46,9 @@ class request_context : public std::enable_shared_from_this<request_context> {
   /// logs the internal note, if any, with this request's id.
   void fail(const caf::error& e, const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
   bool answered() const { return answered_.load(std::memory_order_acquire); }
+  /// Replaces this request's deadline inside the server by `total` from now
+  /// (long-polling handlers such as `?wait=`). Any thread.
+  void extend_deadline(std::chrono::milliseconds total);
 
   /// Runs `f` inside this connection's bridge actor (a CAF thread), where it
   /// may send requests to other actors and attach continuations.

@@ -145,3 +145,58 @@ TEST_CASE("lists and rotation secrets parse from comma lists", "[config]") {
   REQUIRE(c.clerk_issuer);
   CHECK(*c.clerk_issuer == "https://clerk.example");
 }
+
+TEST_CASE("AI pipeline settings: defaults, environment, file and bounds", "[config][ai]") {
+  auto d = load_ok({{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}});
+  CHECK(d.ai_models.empty());
+  CHECK(d.ai_concurrency == 32);
+  CHECK(d.ai_queue_limit == 1000);
+  CHECK(d.ai_max_attempts == 5);
+  CHECK(d.ai_lease_seconds == 30);
+  CHECK(d.ai_call_timeout_ms == 60000);
+  CHECK(d.ai_task_deadline_ms == 300000);
+  CHECK(d.ai_retry_base_ms == 500);
+  CHECK(d.ai_poll_interval_ms == 1000);
+  CHECK(d.ai_metrics_interval_ms == 5000);
+
+  auto c = load_ok({{"DATABASE_URL", db},
+                    {"AUTH_MODE", "dev"},
+                    {"TRAINIA_AI_MODELS", "gpt-4o, llama3.1:8b"},
+                    {"TRAINIA_AI_CONCURRENCY", "4"},
+                    {"TRAINIA_AI_QUEUE_LIMIT", "10"},
+                    {"TRAINIA_AI_MAX_ATTEMPTS", "3"},
+                    {"TRAINIA_AI_LEASE_SECONDS", "2"},
+                    {"TRAINIA_AI_CALL_TIMEOUT_MS", "1500"},
+                    {"TRAINIA_AI_TASK_DEADLINE_MS", "9000"},
+                    {"TRAINIA_AI_RETRY_BASE_MS", "20"},
+                    {"TRAINIA_AI_POLL_INTERVAL_MS", "50"},
+                    {"TRAINIA_AI_METRICS_INTERVAL_MS", "200"}});
+  CHECK(c.ai_models == std::vector<std::string>{"gpt-4o", "llama3.1:8b"});
+  CHECK(c.ai_concurrency == 4);
+  CHECK(c.ai_queue_limit == 10);
+  CHECK(c.ai_max_attempts == 3);
+  CHECK(c.ai_lease_seconds == 2);
+  CHECK(c.ai_call_timeout_ms == 1500);
+  CHECK(c.ai_task_deadline_ms == 9000);
+  CHECK(c.ai_retry_base_ms == 20);
+  CHECK(c.ai_poll_interval_ms == 50);
+  CHECK(c.ai_metrics_interval_ms == 200);
+
+  auto file = write_temp(R"({"ai": {"models": ["a", "b"], "concurrency": 7}})");
+  auto f = load_ok({{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}, {"TRAINIA_CONFIG", file}});
+  CHECK(f.ai_models == std::vector<std::string>{"a", "b"});
+  CHECK(f.ai_concurrency == 7);
+  std::remove(file.c_str());
+
+  env_map base{{"DATABASE_URL", db}, {"AUTH_MODE", "dev"}};
+  auto bad = [&](const char* key, const char* value) {
+    auto env = base;
+    env[key] = value;
+    return load_error(env);
+  };
+  CHECK(bad("TRAINIA_AI_CONCURRENCY", "0").find("config error: TRAINIA_AI_CONCURRENCY: expected an integer between 1 and") == 0);
+  CHECK(bad("TRAINIA_AI_MAX_ATTEMPTS", "101").find("TRAINIA_AI_MAX_ATTEMPTS") != std::string::npos);
+  CHECK(bad("TRAINIA_AI_LEASE_SECONDS", "soon").find("TRAINIA_AI_LEASE_SECONDS: expected an integer") != std::string::npos);
+  CHECK(bad("TRAINIA_AI_CALL_TIMEOUT_MS", "50").find("TRAINIA_AI_CALL_TIMEOUT_MS") != std::string::npos);
+  CHECK(bad("TRAINIA_AI_QUEUE_LIMIT", "-1").find("TRAINIA_AI_QUEUE_LIMIT") != std::string::npos);
+}

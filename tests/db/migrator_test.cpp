@@ -48,7 +48,7 @@ TEST_CASE("migrations apply once each, in order, and report their status", "[db]
   CHECK(*v == 2);
 }
 
-TEST_CASE("pending migrations are listed; a failing one is rolled back whole", "[db][migrations]") {
+TEST_CASE("pending migrations are listed, a failing one is rolled back whole", "[db][migrations]") {
   test::scratch_database sdb;
   auto c = connect(sdb.url());
   auto first = with_files({{"0001_a.sql", "CREATE TABLE a (x int)"}});

@@ -91,7 +91,7 @@ TEST_CASE("with the database unreachable the pool answers 503 at once", "[db][ac
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
 
-TEST_CASE("a worker that crashes is restarted and counted; the pool keeps serving", "[db][actors]") {
+TEST_CASE("a worker that crashes is restarted and counted, the pool keeps serving", "[db][actors]") {
   test::migrated_db m;
   obs::registry metrics;
   actor_directory dir(metrics);

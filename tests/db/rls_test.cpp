@@ -104,7 +104,7 @@ TEST_CASE("the request role cannot read the ledger or audit log, nor write other
   }
 }
 
-TEST_CASE("without app.user_id the request role sees nothing; the service role sees all", "[db][rls]") {
+TEST_CASE("without app.user_id the request role sees nothing, the service role sees all", "[db][rls]") {
   test::migrated_db m;
   test::pg admin(m.db.url());
   seed(admin);

@@ -8,7 +8,7 @@
 using namespace trainia::test;
 using clock_type = std::chrono::steady_clock;
 
-TEST_CASE("database down: fast 503s and failing /readyz; back up: recovery without a restart",
+TEST_CASE("database down: fast 503s and failing /readyz, back up: recovery without a restart",
           "[integration][fault]") {
   private_cluster cluster;
   auto url = cluster.create_database("trainia");

@@ -28,7 +28,7 @@ TEST_CASE("pipelined requests are answered in order on one connection", "[integr
   CHECK(out.find("HTTP/1.1 404") != std::string::npos);
 }
 
-TEST_CASE("a client that trickles its header is cut off; others are served meanwhile", "[integration][http]") {
+TEST_CASE("a client that trickles its header is cut off, others are served meanwhile", "[integration][http]") {
   trainia_server s({.env = {{"TRAINIA_HEADER_TIMEOUT_MS", "1000"}}});
   raw_connection slow("127.0.0.1", s.port());
   REQUIRE(slow.send("GET /api/users/profile HTTP/1.1\r\n"));

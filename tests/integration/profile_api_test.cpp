@@ -48,7 +48,7 @@ TEST_CASE("a profile is created on first sight and served from the session actor
   CHECK(db_jobs(s) == before);
 }
 
-TEST_CASE("PUT updates the profile; the result is durable and served afterwards", "[integration][profile]") {
+TEST_CASE("PUT updates the profile, the result is durable and served afterwards", "[integration][profile]") {
   trainia_server s;
   auto c = s.client();
   auto r = c.put_json(profile, {{"full_name", "  Ada Lovelace "}, {"preferences", {{"theme", "dark"}, {"n", 3}}}},
@@ -73,7 +73,7 @@ TEST_CASE("PUT updates the profile; the result is durable and served afterwards"
   CHECK(g.header("ETag") == r.header("ETag"));
 }
 
-TEST_CASE("ETag and If-None-Match give 304; If-Match that no longer matches gives 412", "[integration][profile]") {
+TEST_CASE("ETag and If-None-Match give 304, If-Match that no longer matches gives 412", "[integration][profile]") {
   trainia_server s;
   auto c = s.client();
   auto first = c.get(profile, s.auth("user_e"));
@@ -224,7 +224,7 @@ TEST_CASE("session tokens: every rule answered over HTTP", "[integration][auth]"
   CHECK(m.value("trainia_auth_failures_total", {{"reason", "token expired"}}) >= 1);
 }
 
-TEST_CASE("CORS for the front end; CSRF refused for cookie writes from other origins", "[integration][http]") {
+TEST_CASE("CORS for the front end, CSRF refused for cookie writes from other origins", "[integration][http]") {
   trainia_server s({.env = {{"CORS_ALLOWED_ORIGINS", "https://app.example"}}});
   auto c = s.client();
   auto pre = c.request("OPTIONS", profile, "",
