@@ -42,6 +42,7 @@ using stripe_apply_atom = caf::atom_constant<caf::atom("st_apply")>;
 using stripe_replay_atom = caf::atom_constant<caf::atom("st_replay")>;
 using stripe_sweep_atom = caf::atom_constant<caf::atom("st_sweep")>;
 using stripe_retry_atom = caf::atom_constant<caf::atom("st_retry")>;
+using stripe_upgrade_atom = caf::atom_constant<caf::atom("st_upgrade")>;
 
 // Identity and Clerk (src/identity)
 

@@ -2,6 +2,7 @@
 
 #include "app/commands.hpp"
 #include "app/serve.hpp"
+#include "billing/reconcile.hpp"
 #include "config/config.hpp"
 
 #include <cstdio>
@@ -20,6 +21,7 @@ void usage(FILE* out) {
                "  trainia migrate [up]        apply pending database migrations\n"
                "  trainia migrate status      list applied and pending migrations\n"
                "  trainia dev-token USER_ID   print a session token for AUTH_MODE=dev\n"
+               "  trainia stripe reconcile    apply Stripe's undelivered events and customers' subscriptions\n"
                "  trainia --help | --version\n\n"
                "configuration: config/default.json (built in), the JSON file named by TRAINIA_CONFIG,\n"
                "then environment variables, which win:\n",
@@ -74,6 +76,14 @@ int run_cli(int argc, char** argv) {
     }
     auto cfg = load({.need_database = false, .need_auth = false});
     return cfg ? dev_token_command(*cfg, args[1]) : 2;
+  }
+  if (cmd == "stripe") {
+    if (args.size() != 2 || args[1] != "reconcile") {
+      std::fprintf(stderr, "usage: trainia stripe reconcile\n");
+      return 2;
+    }
+    auto cfg = load({.need_database = true, .need_auth = false});
+    return cfg ? billing::reconcile_command(*cfg) : 2;
   }
   std::fprintf(stderr, "unknown command '%s' (try --help)\n", cmd.c_str());
   return 2;

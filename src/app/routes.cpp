@@ -2,6 +2,7 @@
 
 #include "billing/stripe_webhook.hpp"
 #include "billing/subscriptions_api.hpp"
+#include "billing/upgrade_api.hpp"
 #include "ai/http_handlers.hpp"
 #include "http/handlers/operator_handlers.hpp"
 #include "http/handlers/profile_handlers.hpp"
@@ -17,6 +18,7 @@ http::router api_routes(obs::registry& m) {
   r.add(verb::put, "/api/users/profile", http::put_profile, {.authenticated = true, .json_body = true});
   // Billing routes (src/billing)
   r.add(verb::get, "/api/subscriptions", billing::get_subscriptions, {.authenticated = true});
+  r.add(verb::post, "/api/subscriptions/upgrade", billing::post_upgrade, {.authenticated = true, .json_body = true});
   r.add(verb::post, "/api/webhooks/stripe", billing::stripe_webhook_handler(), {.json_body = true});
   // Identity routes (src/identity)
   r.add(verb::post, "/api/webhooks/clerk", identity::clerk_webhook_handler(), {.json_body = true});

@@ -23,6 +23,10 @@ struct apply_input {
   /// Stripe's current subscription object (GET /v1/subscriptions/{id}) for a
   /// tie found by the previous run: applied instead of the event's copy.
   std::shared_ptr<const nlohmann::json> fetched;
+  /// No event at all: `fetched` is Stripe's current object, read at `created`
+  /// (upgrade, reconcile; see apply_fetched.hpp). Status `canceled` then counts
+  /// as a deletion, and a state equal to the stored one writes nothing.
+  bool fetched_state = false;
 };
 
 /// What one run did.

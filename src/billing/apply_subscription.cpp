@@ -55,7 +55,8 @@ caf::error apply_subscription(apply_scope& s) {
     s.failed(info_of(snap.error()).message);
     return {};
   }
-  bool deleting = s.type == "customer.subscription.deleted";
+  // Stripe's `canceled` is final: a fetched canceled subscription is as deleted.
+  bool deleting = s.type == "customer.subscription.deleted" || (s.in.fetched_state && snap->status == "canceled");
   auto link = lock_customer(s, snap->customer_id);
   if (!link) return std::move(link.error());
   auto row = lock_row(s, snap->id);
@@ -106,15 +107,23 @@ caf::error apply_subscription(apply_scope& s) {
       return {};
     }
   }
+  bool changed = deleting || cur.status != snap->status || cur.plan_name != snap->plan_name ||
+                 cur.period_start != snap->period_start || cur.period_end != snap->period_end ||
+                 cur.cancel_at_period_end != snap->cancel_at_period_end;
+  // A fetched state equal to the row writes nothing, so reconcile run twice
+  // changes nothing. Leaving last_event_* where it is stays safe: an event
+  // newer than it that differs from this state must be followed by a still
+  // newer one restoring it, which Stripe delivers too.
+  if (!changed && s.in.fetched_state) {
+    s.applied("no change");
+    return {};
+  }
   // Always move last_event_* forward, so an older event can never roll back
   // past this one even when nothing visible changes now.
   auto r =
       s.t.exec(update, {cur.id, snap->plan_name, snap->status, opt_unix(snap->period_start), opt_unix(snap->period_end),
                         snap->cancel_at_period_end, s.created, s.event_id, snap->price_id, snap->item_id, deleting});
   if (!r) return std::move(r.error());
-  bool changed = deleting || cur.status != snap->status || cur.plan_name != snap->plan_name ||
-                 cur.period_start != snap->period_start || cur.period_end != snap->period_end ||
-                 cur.cancel_at_period_end != snap->cancel_at_period_end;
   if (!changed) {
     s.applied("no change");
     return {};

@@ -51,6 +51,28 @@ typename Inspector::result_type inspect(Inspector& f, replay_result& x) {
   return f(x.event_id, x.outcome);
 }
 
+/// POST /api/subscriptions/upgrade, validated: to the billing supervisor,
+/// which hands it to the upgrade desk.
+struct upgrade_request {
+  std::string user_id;  // Clerk user id
+  std::string plan;     // a catalog plan with a price
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upgrade_request& x) {
+  return f(x.user_id, x.plan);
+}
+
+/// The upgrade's 200 body (`{"action":"checkout",…}` or `{"action":"updated",…}`).
+struct upgrade_reply {
+  std::string body;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, upgrade_reply& x) {
+  return f(x.body);
+}
+
 }  // namespace trainia::billing
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(trainia::billing::stripe_delivery)

@@ -18,6 +18,11 @@ namespace {
 using shard_pointer = caf::stateful_actor<billing_shard_state>*;
 
 constexpr int max_attempts = 8;  // database outage: ~0.2 s … 10 s apart, then left to the sweep
+/// Past this many waiting events a shard keeps only an event's id and reads
+/// its payload back from the ledger when its turn comes: a burst of webhooks
+/// faster than they can be applied then costs ~100 bytes per event, not the
+/// parsed JSON (every event is durable in stripe_events before it gets here).
+constexpr size_t parsed_backlog_limit = 256;
 
 void pump(shard_pointer self);
 
@@ -134,6 +139,7 @@ void enqueue(shard_pointer self, apply_request&& r, caf::response_promise rp, bo
   st.info->handled();
   billing_shard_state::work w;
   w.request = std::move(r);
+  if (st.queue.size() >= parsed_backlog_limit) w.request.doc.reset();
   w.promise = std::move(rp);
   w.has_promise = has_promise;
   st.queue.push_back(std::move(w));

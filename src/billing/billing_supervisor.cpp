@@ -5,6 +5,7 @@
 #include "billing/ledger.hpp"
 #include "billing/stripe_ingest.hpp"
 #include "billing/sweep.hpp"
+#include "billing/upgrade_desk.hpp"
 #include "core/error.hpp"
 #include "db/run.hpp"
 #include "observability/log.hpp"
@@ -22,20 +23,23 @@ constexpr std::chrono::seconds sweep_interval{60};
 constexpr int sweep_min_age_seconds = 30;
 constexpr int sweep_page = 500;
 
+constexpr size_t desk_index = 1 + billing_shards;
+
 const char* child_kind(size_t i) {
-  return i == 0 ? "stripe_ingest" : "billing_shard";
+  return i == 0 ? "stripe_ingest" : i == desk_index ? "upgrade_desk" : "billing_shard";
 }
 
 void start_child(sup_pointer self, size_t i) {
   auto& st = self->state;
   auto me = caf::actor_cast<caf::actor>(self);
-  caf::actor child =
-      i == 0 ? self->spawn(stripe_ingest, st.svc, me) : self->spawn(billing_shard, st.svc, me, static_cast<int>(i - 1));
+  caf::actor child = i == 0            ? self->spawn(stripe_ingest, st.svc, me)
+                     : i == desk_index ? self->spawn(upgrade_desk, st.svc)
+                                       : self->spawn(billing_shard, st.svc, me, static_cast<int>(i - 1));
   self->monitor(child);
   st.children[i] = child;
   if (i == 0) {
     st.svc->stripe_ingest.set(child);
-  } else {
+  } else if (i != desk_index) {
     auto held = std::move(st.held[i - 1]);
     st.held[i - 1].clear();
     for (auto& r : held) self->send(child, stripe_apply_atom::value, std::move(r));
@@ -126,7 +130,7 @@ caf::behavior billing_supervisor(caf::stateful_actor<billing_supervisor_state>* 
     svc->stripe_ingest.clear();
     svc->actors.remove(info);
   });
-  st.children.resize(1 + billing_shards);
+  st.children.resize(2 + billing_shards);
   st.held.resize(billing_shards);
   restart_policy policy;  // keeps restarting at the longest back-off: billing must not take the server down
   for (size_t i = 0; i < st.children.size(); ++i) st.trackers.emplace_back(policy);
@@ -165,6 +169,11 @@ caf::behavior billing_supervisor(caf::stateful_actor<billing_supervisor_state>* 
       [=](stripe_replay_atom, std::string& event_id) -> caf::result<caf::message> {
         self->state.info->handled();
         return replay(self, event_id);
+      },
+      [=](stripe_upgrade_atom, upgrade_request& r) -> caf::result<caf::message> {
+        auto& desk = self->state.children[desk_index];
+        if (!desk) return fail_unavailable("billing is restarting; retry", 1, "upgrade desk down");
+        return self->delegate(desk, stripe_upgrade_atom::value, std::move(r));
       },
       [=](stripe_sweep_atom) { sweep(self); },
       [=](restart_atom, uint64_t i) {

@@ -19,7 +19,7 @@ inline constexpr int billing_shards = 4;
 struct billing_supervisor_state {
   services* svc = nullptr;
   std::shared_ptr<actor_info> info;
-  // children: [0] stripe_ingest, [1..] billing_shard/0..
+  // children: [0] stripe_ingest, [1..billing_shards] billing_shard/0.., [billing_shards + 1] upgrade_desk
   std::vector<caf::actor> children;
   std::vector<restart_tracker> trackers;
   std::vector<std::vector<apply_request>> held;  // per shard, while it restarts
@@ -32,8 +32,8 @@ struct billing_supervisor_state {
   static inline const char* name = "billing_supervisor";
 };
 
-/// The billing subtree (a child of the root): the `stripe_ingest` writer and
-/// `billing_shards` `billing_shard`s, each monitored and restarted one-for-one
+/// The billing subtree (a child of the root): the `stripe_ingest` writer,
+/// `billing_shards` `billing_shard`s and the `upgrade_desk`, each monitored and restarted one-for-one
 /// with back-off (restart_policy; counted in trainia_actor_restarts_total and
 /// /admin/actors). Publishes the ingest handle in `svc.stripe_ingest`.
 /// It routes every apply request to the shard chosen by hashing its routing
@@ -45,6 +45,7 @@ struct billing_supervisor_state {
 /// Protocol:
 ///   (stripe_apply_atom, apply_request)                 (no reply)
 ///   (stripe_replay_atom, std::string event_id) -> replay_result | not_found
+///   (stripe_upgrade_atom, upgrade_request) -> upgrade_reply   (delegated to the upgrade desk)
 caf::behavior billing_supervisor(caf::stateful_actor<billing_supervisor_state>* self, services* svc);
 
 /// Spawns the supervisor (for serve's child_spec).
