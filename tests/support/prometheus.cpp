@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -88,25 +89,48 @@ void check_histograms(const std::map<std::string, prom_family>& fams) {
 
 prom_document parse_prometheus(const std::string& text) {
   prom_document doc;
+  if (!text.empty() && text.back() != '\n') throw std::runtime_error("exposition does not end with a newline");
   std::istringstream in(text);
   std::string line;
+  std::set<std::string> helped, finished;  // families with HELP; families whose block has ended
+  std::set<std::pair<std::string, std::map<std::string, std::string>>> series;
+  std::string current;  // the family whose lines are being read
+  auto enter = [&](const std::string& fam, const std::string& l) {
+    if (fam == current) return;
+    if (finished.count(fam)) throw std::runtime_error("lines of a family are not together: " + l);
+    if (!current.empty()) finished.insert(current);
+    current = fam;
+  };
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     if (line[0] == '#') {
       std::istringstream ls(line);
       std::string hash, kind, name;
       ls >> hash >> kind >> name;
+      if (hash != "#") continue;  // "#x" is a comment too
       if (kind == "HELP") {
         if (!valid_metric_name(name)) throw std::runtime_error("bad HELP name: " + line);
+        enter(name, line);
+        if (!helped.insert(name).second) throw std::runtime_error("HELP declared twice: " + line);
+        if (!doc.families[name].samples.empty()) throw std::runtime_error("HELP after samples: " + line);
         std::string rest;
         std::getline(ls, rest);
-        doc.families[name].help = rest.empty() ? "" : rest.substr(1);
+        rest = rest.empty() ? "" : rest.substr(1);
+        for (size_t k = 0; k < rest.size(); ++k)  // HELP escapes only \\ and \n
+          if (rest[k] == '\\') {
+            if (k + 1 >= rest.size() || (rest[k + 1] != '\\' && rest[k + 1] != 'n'))
+              throw std::runtime_error("bad escape in HELP: " + line);
+            ++k;
+          }
+        doc.families[name].help = rest;
       } else if (kind == "TYPE") {
-        std::string type;
+        std::string type, extra;
         ls >> type;
+        if (ls >> extra) throw std::runtime_error("junk after TYPE: " + line);
         if (!valid_metric_name(name)) throw std::runtime_error("bad TYPE name: " + line);
         if (type != "counter" && type != "gauge" && type != "histogram" && type != "summary" && type != "untyped")
           throw std::runtime_error("bad TYPE: " + line);
+        enter(name, line);
         auto& f = doc.families[name];
         if (!f.type.empty()) throw std::runtime_error("TYPE declared twice: " + line);
         if (!f.samples.empty()) throw std::runtime_error("TYPE after samples: " + line);
@@ -152,6 +176,7 @@ prom_document parse_prometheus(const std::string& text) {
         if (s.labels.count(lname)) throw std::runtime_error("duplicate label: " + line);
         s.labels[lname] = val;
         if (j < line.size() && line[j] == ',') ++j;
+        else if (j >= line.size() || line[j] != '}') throw std::runtime_error("bad label separator: " + line);
         i = j;
       }
       if (i >= line.size()) throw std::runtime_error("unterminated labels: " + line);
@@ -161,9 +186,19 @@ prom_document parse_prometheus(const std::string& text) {
     std::string rest = line.substr(i + 1);
     auto sp = rest.find(' ');
     s.value = parse_value(rest.substr(0, sp), line);
+    if (sp != std::string::npos) {  // an optional integer timestamp (ms), nothing after it
+      static const std::regex ts("-?[0-9]+");
+      if (!std::regex_match(rest.substr(sp + 1), ts)) throw std::runtime_error("bad timestamp: " + line);
+    }
     auto fam = family_of(s.name, doc.families);
     if (fam.empty() || doc.families[fam].type.empty())
       throw std::runtime_error("sample without TYPE: " + line);
+    enter(fam, line);
+    const auto& type = doc.families[fam].type;
+    if (type == "counter" && !(s.value >= 0)) throw std::runtime_error("negative counter: " + line);
+    if (type == "histogram" && s.name != fam + "_bucket" && s.labels.count("le"))
+      throw std::runtime_error("le label outside _bucket: " + line);
+    if (!series.insert({s.name, s.labels}).second) throw std::runtime_error("duplicate series: " + line);
     doc.families[fam].samples.push_back(std::move(s));
   }
   check_histograms(doc.families);

@@ -30,9 +30,13 @@ struct prom_document {
 
 /// Parses Prometheus text format 0.0.4 strictly, throwing std::runtime_error
 /// naming the line on: a sample without a preceding # TYPE for its family, a
-/// malformed name, label or escape, a duplicate label, a non-numeric value,
-/// TYPE declared twice, histogram buckets without `le`, not cumulative, or a
-/// +Inf bucket that differs from _count, a missing _sum/_count.
+/// malformed name, label, separator or escape (label values: \\ \" \n only;
+/// HELP: \\ \n only), a duplicate label, a non-numeric value or timestamp,
+/// TYPE or HELP declared twice or after the family's samples, a family whose
+/// lines are not together, the same series twice, a negative counter,
+/// histogram buckets without `le`, not in increasing order, not cumulative,
+/// without a +Inf bucket or with one that differs from _count, a missing
+/// _sum/_count, `le` outside _bucket, and a text not ending in a newline.
 prom_document parse_prometheus(const std::string& text);
 
 }  // namespace trainia::test
