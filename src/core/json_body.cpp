@@ -89,4 +89,17 @@ bool has_control_chars(std::string_view s) {
   return false;
 }
 
+bool contains_nul(const nlohmann::json& j) {
+  auto has = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+  if (j.is_string()) return has(j.get_ref<const std::string&>());
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (has(it.key()) || contains_nul(it.value())) return true;
+  } else if (j.is_array()) {
+    for (const auto& v : j)
+      if (contains_nul(v)) return true;
+  }
+  return false;
+}
+
 }  // namespace trainia

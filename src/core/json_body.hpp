@@ -25,4 +25,8 @@ std::string trim_unicode(std::string_view s);
 /// True if `s` contains C0/C1 control characters or U+007F.
 bool has_control_chars(std::string_view s);
 
+/// True if any string or object key inside `j` contains U+0000, which
+/// PostgreSQL's text and jsonb cannot store (it would fail as SQLSTATE 22P05).
+bool contains_nul(const nlohmann::json& j);
+
 }  // namespace trainia

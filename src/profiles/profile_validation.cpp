@@ -46,6 +46,8 @@ caf::expected<profile_update> validate_update(std::string_view body) {
         errors.push_back({"preferences", "must be at most 16 KiB"});
       else if (json_depth(v) > max_preferences_depth)
         errors.push_back({"preferences", "must be nested at most 8 levels deep"});
+      else if (contains_nul(v))
+        errors.push_back({"preferences", "must not contain the character U+0000"});
       else {
         u.set_preferences = true;
         u.preferences_json = std::move(text);

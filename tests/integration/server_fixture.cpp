@@ -5,12 +5,29 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 
 namespace trainia::test {
 
 std::string test_public_key_pem() { return read_file(test_key("clerk").public_pem); }
+
+std::string table_digest(const std::string& database_url, const std::vector<std::string>& skip) {
+  static const char* tables[] = {"user_profiles", "subscriptions",  "ai_tasks",     "stripe_events",
+                                 "audit_log",     "usage_counters", "clerk_events", "clerk_user_tombstones"};
+  pg db(database_url);
+  std::string out;
+  for (std::string t : tables) {
+    if (std::find(skip.begin(), skip.end(), t) != skip.end()) continue;
+    out += t + "=" +
+           db.scalar("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') "
+                     "FROM " + t + " t")
+               .value_or("?") +
+           "\n";
+  }
+  return out;
+}
 
 command_result run_trainia(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   auto dir = temp_dir("trainia-cmd");
@@ -77,6 +94,16 @@ trainia_server::~trainia_server() {
   if (proc_ && proc_->running()) {
     proc_->signal(SIGTERM);
     if (!proc_->wait(std::chrono::seconds(15))) proc_->kill_hard();
+  }
+  // Under scripts/test's sanitizer stages the server is sanitized: any report
+  // it wrote (even one that did not change its exit code) fails the test.
+  if (proc_) {
+    auto text = log();
+    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                               "WARNING: ThreadSanitizer"}) {
+      if (auto at = text.find(marker); at != std::string::npos)
+        FAIL_CHECK("sanitizer report in the server's log " << log_path_ << ":\n" << text.substr(at, 4000));
+    }
   }
 }
 

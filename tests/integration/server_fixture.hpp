@@ -78,4 +78,10 @@ void migrate(const std::string& url);
 /// The test key's public PEM, as CLERK_JWT_KEY.
 std::string test_public_key_pem();
 
+/// Row count and md5 over every row of every application table, read as the
+/// superuser (RLS hides nothing), one "table=count:md5" line each: equal
+/// digests before and after an attack mean nothing was written. Tables in
+/// `skip` are left out (e.g. ai_tasks while a running task's lease is renewed).
+std::string table_digest(const std::string& database_url, const std::vector<std::string>& skip = {});
+
 }  // namespace trainia::test

@@ -1,0 +1,86 @@
+// Fault tests (issue #7 part 4): a poisoned message — one that makes the
+// receiving actor throw every time it is handled (the test hook behind
+// X-Trainia-Fault: crash-session, enabled only with TRAINIA_TEST_HOOKS). The
+// actor is isolated and replaced, the poisoned request fails once with 500,
+// it is never re-delivered (restarts == poisoned requests, no restart loop
+// while nobody asks), and other users never notice. (One crash and its
+// metrics and /admin/actors entry are in supervision_test.cpp.)
+#include "integration/server_fixture.hpp"
+#include "support/prometheus.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace trainia::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string profile = "/api/users/profile";
+
+double restarts(trainia_server& s) {
+  return parse_prometheus(s.admin().get("/metrics").body)
+    .value_or_zero("trainia_actor_restarts_total", {{"actor", "user_session"}});
+}
+
+}  // namespace
+
+TEST_CASE("fault: a poisoned message fails its request once, is never retried, and costs one restart each",
+          "[integration][fault][supervision]") {
+  trainia_server s({.env = {{"TRAINIA_RATE_LIMIT_PER_SECOND", "100000"}, {"TRAINIA_RATE_LIMIT_BURST", "100000"}}});
+  auto c = s.client();
+  REQUIRE(c.put_json(profile, {{"full_name", "Victim"}}, s.auth("user_victim")).status == 200);
+  REQUIRE(restarts(s) == 0);
+  auto before = table_digest(s.database_url(), {"user_profiles"});
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> others_ok{0}, others_bad{0};
+  std::thread bystanders([&] {
+    auto bc = s.client();
+    for (int i = 0; !stop; ++i) {
+      auto r = bc.get(profile, s.auth("user_bystander_" + std::to_string(i % 3)));
+      (r.status == 200 ? others_ok : others_bad)++;
+    }
+  });
+
+  constexpr int poisoned = 5;
+  auto poison = s.auth("user_victim");
+  poison.emplace_back("X-Trainia-Fault", "crash-session");
+  for (int i = 0; i < poisoned; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = c.get(profile, poison);
+    CHECK(r.status == 500);
+    CHECK(r.json()["error"]["code"] == "internal");
+    CHECK(r.json()["error"]["message"] == "internal error");
+    CHECK(r.body.find("injected") == std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);  // answered at once, not after retries
+    // Between poisonings the victim is served by a fresh actor, with its data.
+    auto ok = c.get(profile, s.auth("user_victim"));
+    CHECK(ok.status == 200);
+    CHECK(ok.json()["full_name"] == "Victim");
+  }
+  CHECK(restarts(s) == poisoned);
+  // Nobody asks any more: the count stays put (the message is not re-delivered).
+  std::this_thread::sleep_for(1500ms);
+  CHECK(restarts(s) == poisoned);
+  stop = true;
+  bystanders.join();
+  CHECK(others_ok > 0);
+  CHECK(others_bad == 0);
+  CHECK(table_digest(s.database_url(), {"user_profiles"}) == before);
+  CHECK(s.process().running());
+  CHECK(s.admin().get("/readyz").status == 200);
+}
+
+TEST_CASE("fault: without test hooks the poison header is an ordinary header", "[integration][fault][supervision]") {
+  trainia_server s({.env = {{"TRAINIA_TEST_HOOKS", "false"}}});
+  auto h = s.auth("user_plain");
+  h.emplace_back("X-Trainia-Fault", "crash-session");
+  auto r = s.client().get(profile, h);
+  CHECK(r.status == 200);
+  CHECK(r.json()["user_id"] == "user_plain");
+  CHECK(parse_prometheus(s.admin().get("/metrics").body)
+          .value_or_zero("trainia_actor_restarts_total", {{"actor", "user_session"}}) == 0);
+}
