@@ -39,7 +39,7 @@ caf::expected<std::map<int, applied_row>> read_applied(connection& c) {
 
 caf::error verify(const std::map<int, applied_row>& applied, const std::vector<migration>& all) {
   for (const auto& [version, row] : applied) {
-    auto it = std::find_if(all.begin(), all.end(), [&](const migration& m) { return m.version == version; });
+    auto it = std::find_if(all.begin(), all.end(), [v = version](const migration& m) { return m.version == v; });
     if (it == all.end())
       return fail(errc::internal, "migration " + row.file + " is applied in the database but unknown to this binary"
                                   " (is the binary older than the schema?)");

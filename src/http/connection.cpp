@@ -2,6 +2,7 @@
 
 #include "http/actor_bridge.hpp"
 #include "http/error_response.hpp"
+#include "http/parser_setup.hpp"
 #include "http/request_context.hpp"
 #include "http/request_id.hpp"
 #include "observability/log.hpp"
@@ -61,8 +62,7 @@ void http_connection::read_header() {
   timer_.cancel();
   const auto& cfg = shared_.app.cfg;
   parser_.emplace();
-  parser_->header_limit(static_cast<uint32_t>(cfg.http_max_header_bytes));
-  parser_->body_limit(static_cast<uint64_t>(cfg.http_max_body_bytes));
+  configure_parser(*parser_, cfg);
   stream_.expires_after(std::chrono::milliseconds(cfg.http_header_timeout_ms));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
@@ -75,8 +75,13 @@ void http_connection::on_header(beast::error_code ec) {
   if (ec == bhttp::error::header_limit) return refuse(errc::headers_too_large, "request headers too large");
   if (ec == bhttp::error::body_limit) return refuse(errc::payload_too_large, "request body too large");
   if (ec) return refuse(errc::bad_request, "malformed HTTP request");
-  if (parser_->is_done()) return dispatch();
   const auto& req = parser_->get();
+  // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked
+  // has no reliable length; Beast would read it as body-less and parse the
+  // body as the next request (a smuggling vector). Refuse and close.
+  if (req.find(bhttp::field::transfer_encoding) != req.end() && !parser_->chunked())
+    return refuse(errc::bad_request, "unsupported Transfer-Encoding");
+  if (parser_->is_done()) return dispatch();
   if (auto it = req.find(bhttp::field::expect); it != req.end()) {
     if (!beast::iequals(it->value(), "100-continue")) return refuse(errc::bad_request, "unsupported Expect header");
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(status::continue_, req.version());
@@ -141,9 +146,10 @@ void http_connection::finish(response&& res) {
     ctx->matched->stats->record(code, elapsed);
   } else {
     auto& m = shared_.app.svc.metrics;
-    m.http_requests
-      .with({{"route", "unmatched"}, {"method", std::string(ctx->req.method_string())}, {"status", std::to_string(code)}})
-      .inc();
+    // Only the verbs Beast knows (a bounded set) become label values: a
+    // made-up method must not create a new series per request.
+    auto method = ctx->req.method() == bhttp::verb::unknown ? std::string("OTHER") : std::string(ctx->req.method_string());
+    m.http_requests.with({{"route", "unmatched"}, {"method", method}, {"status", std::to_string(code)}}).inc();
     m.http_duration.with({{"route", "unmatched"}}).observe(elapsed);
   }
   log::info("request", {{"request_id", ctx->request_id},

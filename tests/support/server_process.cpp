@@ -75,7 +75,8 @@ int decode(int st) {
 child_process child_process::start(const process_options& opts) {
   if (opts.binary.empty()) throw std::runtime_error("child_process: no binary given");
   std::map<std::string, std::string> env;
-  for (const char* k : {"PATH", "HOME", "LANG"})
+  // The sanitizer settings too, so a sanitized server honours the test run's (scripts/test).
+  for (const char* k : {"PATH", "HOME", "LANG", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
     if (const char* v = std::getenv(k)) env[k] = v;
   env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");
   for (const auto& [k, v] : opts.env) env[k] = v;
