@@ -6,7 +6,9 @@ PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
 # Packages the build, the tests and the local run need (Debian 12 names).
 TRAINIA_PACKAGES=(build-essential cmake ccache pkg-config libcaf-dev libboost-dev libboost-system-dev
-  nlohmann-json3-dev libpq-dev libssl-dev catch2 postgresql-15 postgresql-client-15 openssl curl)
+  nlohmann-json3-dev libpq-dev libssl-dev catch2 postgresql-15 postgresql-client-15 openssl curl nginx-light)
+# The fuzz stage (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes.
+TRAINIA_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev llvm-14)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -86,4 +88,13 @@ pg_stop() {
   local run
   run="$(pg_user_prefix)"
   $run "$PG_BIN/pg_ctl" -D "$1" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+}
+
+# What bench/run needs beyond TRAINIA_PACKAGES (not installed by scripts/test):
+# wrk, nginx (the HTTP ceiling); pgbench comes with postgresql-15 (already listed);
+# perl (pgbench script expansion), procps/util-linux (free, lscpu).
+# BENCH_PERF=1 also wants linux-perf.
+TRAINIA_BENCH_PACKAGES=(wrk nginx perl procps util-linux)
+ensure_bench_packages() {
+  ensure_packages "${TRAINIA_BENCH_PACKAGES[@]}" "$@"
 }

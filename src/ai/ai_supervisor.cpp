@@ -72,4 +72,9 @@ child_spec supervisor_spec(pipeline& pipe) {
   return {"ai_supervisor", [&pipe](caf::actor_system& sys) { return sys.spawn(ai_supervisor, &pipe); }, nullptr, {}};
 }
 
+void wake_dispatcher(pipeline* pipe) {
+  if (!pipe) return;
+  if (auto d = pipe->dispatcher.get()) caf::anon_send(d, ai_wake_atom::value);
+}
+
 }  // namespace trainia::ai

@@ -32,4 +32,9 @@ caf::behavior ai_supervisor(caf::stateful_actor<supervisor_state>* self, pipelin
 /// The root's child_spec for the pipeline.
 child_spec supervisor_spec(pipeline& pipe);
 
+/// Tells the dispatcher (if the pipeline exists and its dispatcher runs) that
+/// work may be queued: a task queued by another process. Callable from any
+/// thread; never blocks.
+void wake_dispatcher(pipeline* pipe);
+
 }  // namespace trainia::ai

@@ -31,7 +31,7 @@ list(APPEND TRAINIA_SQL_FILES
   ai/reserve_run.sql
   ai/usage_now.sql
 )
-list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql)
+list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql)
 list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/openai_wire_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/retry_policy_test.cpp

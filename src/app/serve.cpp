@@ -138,10 +138,14 @@ int serve(const config& cfg) {
                      o.channels["trainia_user_changed"] = [&svc](const std::string& payload) {
                        invalidate_from_notification(svc, payload);
                      };
-                     // Notifications sent while we were not listening are lost: drop every cache.
-                     o.on_reconnect = [&svc] { svc.sessions.for_each([](const caf::actor& s) {
-                       caf::anon_send(s, invalidate_atom::value);
-                     }); };
+                     // A task queued by any process (migration 0008): look for work now.
+                     o.channels["trainia_ai_queued"] = [&svc](const std::string&) { ai::wake_dispatcher(svc.ai); };
+                     // Notifications sent while we were not listening are lost: drop every
+                     // cache, and look at the queue.
+                     o.on_reconnect = [&svc] {
+                       svc.sessions.for_each([](const caf::actor& s) { caf::anon_send(s, invalidate_atom::value); });
+                       ai::wake_dispatcher(svc.ai);
+                     };
                      return db::spawn_notify_listener(sys, std::move(o), svc.actors, "root_supervisor");
                    },
                    nullptr});

@@ -18,6 +18,7 @@ struct slot {
   caf::actor worker;
   bool up = false;
   bool busy = false;
+  bool settled = false;  // its current worker's first connection attempt has ended (up or down)
   restart_tracker restarts{restart_policy{}};
 };
 
@@ -73,6 +74,7 @@ void spawn_worker(pool_actor* self, size_t index) {
   auto* dir = st.dir;
   w->attach_functor([dir, info](const caf::error&) { dir->remove(info); });
   st.slots[index].worker = w;
+  st.slots[index].settled = false;
   st.slots[index].up = false;
   st.slots[index].busy = false;
 }
@@ -92,6 +94,15 @@ slot* idle_slot(pool_actor* self) {
 bool any_up(pool_actor* self) {
   for (auto& s : self->state.slots)
     if (s.up) return true;
+  return false;
+}
+
+/// A worker is still making its first connection attempt (the pool has just
+/// started, or a worker was just restarted): a job waits for it, bounded by
+/// the queue time-out, rather than being refused as if the database were down.
+bool any_starting(pool_actor* self) {
+  for (auto& s : self->state.slots)
+    if (s.worker && !s.settled) return true;
   return false;
 }
 
@@ -173,7 +184,7 @@ caf::behavior pool_impl(pool_actor* self, pool_options opts, actor_directory* di
         publish(self);
         return self->delegate(s->worker, db_exec_atom::value, std::move(j));
       }
-      if (!any_up(self)) {
+      if (!any_up(self) && !any_starting(self)) {
         st.rejected_down->inc();
         return unavailable("no database connection");
       }
@@ -191,6 +202,7 @@ caf::behavior pool_impl(pool_actor* self, pool_options opts, actor_directory* di
       if (slot* s = find_slot(self, w.address())) {
         s->up = true;
         s->busy = false;
+        s->settled = true;
       }
       drain(self);
     },
@@ -198,8 +210,9 @@ caf::behavior pool_impl(pool_actor* self, pool_options opts, actor_directory* di
       if (slot* s = find_slot(self, w.address())) {
         s->up = false;
         s->busy = false;
+        s->settled = true;
       }
-      if (!any_up(self)) fail_waiting(self, "no database connection");
+      if (!any_up(self) && !any_starting(self)) fail_waiting(self, "no database connection");
       publish(self);
     },
     [=](worker_idle_atom, caf::actor& w) {

@@ -1,5 +1,7 @@
 #include "observability/log.hpp"
 
+#include <charconv>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -26,14 +28,24 @@ const char* level_name(log_level l) {
 void append_time(std::string& out) {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  out += buf;
+  auto ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count());
+  // The "YYYY-MM-DDTHH:MM:SS." part changes once a second: format it once per
+  // second and thread, not on every line.
+  thread_local std::chrono::system_clock::time_point cached_second{};
+  thread_local char prefix[32] = {0};
+  if (secs != cached_second || prefix[0] == 0) {
+    std::time_t t = std::chrono::system_clock::to_time_t(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::snprintf(prefix, sizeof prefix, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_second = secs;
+  }
+  out += prefix;
+  out += static_cast<char>('0' + ms / 100);
+  out += static_cast<char>('0' + ms / 10 % 10);
+  out += static_cast<char>('0' + ms % 10);
+  out += 'Z';
 }
 
 }  // namespace
@@ -90,9 +102,9 @@ void write(log_level l, std::string_view msg, std::initializer_list<field> field
           if (!std::isfinite(v)) {
             line += "null";
           } else {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.3f", v);
-            line += buf;
+            char buf[64];
+            auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+            line.append(buf, r.ptr);
           }
         }
       },

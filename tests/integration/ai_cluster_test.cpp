@@ -169,3 +169,30 @@ TEST_CASE("a waited submit that another process runs is answered soon after it e
   CHECK(took < 3s);
   CHECK(provider_attempts(b) == 1);
 }
+
+TEST_CASE("a task queued by one process wakes an idle other one at once (NOTIFY), not at its next poll",
+          "[integration][ai][cluster]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) {
+    auto res = json_reply(200, completion("done: " + prompt_of(r)));
+    if (prompt_of(r) == "keeps a busy") res.delay = 6000ms;
+    return res;
+  });
+  trainia_server a(server_options{.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
+  // b looks at the queue on its own only once a minute: only the notification
+  // can make it take the task within the time checked below.
+  trainia_server b(server_options{.env = provider_env(fake, {{"TRAINIA_AI_POLL_INTERVAL_MS", "60000"}}),
+                                  .database_url = a.database_url()});
+  auto c = a.client();
+  REQUIRE(submit(c, a.auth("user_busy"), {{"prompt", "keeps a busy"}}).status == 202);
+  REQUIRE(fake.wait_for("POST", chat_path, 1, 5s));
+  std::this_thread::sleep_for(300ms);  // b's start-up poll is long over
+  auto queued = submit(c, a.auth("user_woken"), {{"prompt", "wakes b"}});
+  REQUIRE(queued.status == 202);
+  CHECK(queued.json()["status"] == "queued");
+  pg db(a.database_url());
+  auto id = queued.json()["task_id"].get<std::string>();
+  CHECK(wait_until([&] { return db.scalar("SELECT status FROM ai_tasks WHERE id = $1", {id}) == "succeeded"; }, 2s));
+  CHECK(provider_attempts(b) == 1);
+  CHECK(db.scalar("SELECT status FROM ai_tasks WHERE input->>'prompt' = 'keeps a busy'") == "running");
+}
