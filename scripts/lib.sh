@@ -41,6 +41,12 @@ build() {
   say "building ($type) in $dir"
   # Let ccache hit across checkouts in different directories (CI clones afresh).
   export CCACHE_BASEDIR="$TRAINIA_ROOT" CCACHE_NOHASHDIR=true
+  # Three builds (normal, ASan, fuzz) with debug info outgrow ccache's 5 GB default.
+  if command -v ccache >/dev/null; then
+    local max
+    max="$(ccache -k max_size 2>/dev/null || echo 0)"
+    case "$max" in *G) [ "${max%.*G}" -ge 20 ] 2>/dev/null || ccache -M 20G >/dev/null ;; *) ccache -M 20G >/dev/null ;; esac
+  fi
   cmake -S "$TRAINIA_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }

@@ -35,7 +35,7 @@ class tx {
   void open_if_needed();
 
   connection& conn_;
-  const access& who_;
+  access who_;  // a copy: callers may pass a temporary
   const std::string& instance_id_;
   bool open_ = false;
 };
