@@ -4,6 +4,8 @@
 
 #include <caf/all.hpp>
 
+#include <malloc.h>
+
 namespace trainia {
 
 caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* self, services* svc,
@@ -18,6 +20,11 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
     auto& st = self->state;
     st.watched.erase(dm.source);
     st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
+    ++st.ended_since_trim;
+    if (!st.trim_due) {
+      st.trim_due = true;
+      self->delayed_send(self, std::chrono::seconds(1), idle_check_atom::value);
+    }
     if (!dm.reason || dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::unreachable ||
         dm.reason == caf::exit_reason::normal)
       return;
@@ -34,6 +41,13 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
       self->state.info->handled();
       self->monitor(session);
       self->state.watched.insert(session.address());
+    },
+    [=](idle_check_atom) {
+      auto& st = self->state;
+      st.trim_due = false;
+      if (st.ended_since_trim == 0) return;
+      st.ended_since_trim = 0;
+      malloc_trim(0);  // glibc: returns free pages of every arena, not only the top
     },
   };
 }

@@ -13,6 +13,8 @@ struct session_supervisor_state {
   services* svc = nullptr;
   std::shared_ptr<actor_info> info;
   std::set<caf::actor_addr> watched;
+  uint64_t ended_since_trim = 0;  // sessions gone since memory was last handed back
+  bool trim_due = false;          // an idle_check_atom is on its way
   static inline const char* name = "session_supervisor";
 };
 
@@ -21,7 +23,11 @@ struct session_supervisor_state {
 /// dropped, the restart is counted (trainia_actor_restarts_total{actor=
 /// "user_session"}, /admin/actors), and the user's next request spawns a fresh
 /// one. On shutdown it stops every session it watches.
-/// Protocol: `(watch_atom, actor)` — monitor a newly spawned session.
+/// Memory: the heap pages that evicted sessions freed are handed back to the
+/// system (glibc `malloc_trim`) once per second at most, one second after
+/// sessions ended, so that a process's RSS falls back after a busy period.
+/// Protocol: `(watch_atom, actor)` — monitor a newly spawned session;
+/// `idle_check_atom` — (to itself) the coalesced trim.
 caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* self, services* svc,
                                  std::string parent);
 

@@ -36,7 +36,7 @@ class tx {
 
   connection& conn_;
   access who_;  // a copy: callers may pass a temporary
-  const std::string& instance_id_;
+  std::string instance_id_;  // a copy, as who_
   bool open_ = false;
 };
 
