@@ -204,13 +204,13 @@ int serve(const config& cfg) {
 
   srv->drain(grace);                                  // 1. stop accepting, finish in-flight requests
   srv->stop();                                        // 2. stop Asio; dropping connections drops their bridges
-  srv.reset();
   caf::anon_send_exit(root, caf::exit_reason::user_shutdown);  // 3. stop the actor tree
   root = nullptr;
   svc.sessions.clear();
   system->await_all_actors_done();
   svc.system = nullptr;
   system.reset();                                     // 4. joins scheduler and detached (pool) threads
+  srv.reset();                                        //    the routes outlived every reply that could read them
   svc.outbound = nullptr;
   outbound.reset();                                   // 5. cancels outbound calls left, joins its threads
   log::info("stopped");

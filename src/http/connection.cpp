@@ -192,7 +192,35 @@ void http_connection::refuse(errc code, std::string message) {
                                 {"code", code_name(code)}});
   parser_.reset();
   stream_.expires_after(std::chrono::seconds(5));
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, size_t) { self->close(); });
+  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    if (ec) return self->close();
+    self->linger_close();
+  });
+}
+
+void http_connection::linger_close() {
+  // The peer may still be sending what we refused (a body over the limit, a
+  // flood of headers). Closing now, with its bytes unread, makes the kernel
+  // answer with a reset, and a client that reads only after it has written
+  // never sees our answer. So, as nginx's lingering close: stop sending, read
+  // and drop what still comes for a short while, then close.
+  if (closed_) return;
+  timer_.cancel();
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) return close();
+  stream_.expires_after(std::chrono::seconds(2));
+  buffer_.clear();
+  linger_read(0);
+}
+
+void http_connection::linger_read(size_t drained) {
+  constexpr size_t chunk = 16 * 1024;
+  constexpr size_t limit = 4 * 1024 * 1024;
+  stream_.async_read_some(buffer_.prepare(chunk), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+    if (ec || self->closed_ || drained + n > limit) return self->close();
+    self->linger_read(drained + n);  // nothing is committed: the bytes are dropped
+  });
 }
 
 void http_connection::close() {

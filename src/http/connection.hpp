@@ -56,6 +56,9 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   void on_write(beast::error_code ec, bool close);
   void refuse(errc code, std::string message);
   void close();
+  /// Closes after a refusal without losing the answer: see connection.cpp.
+  void linger_close();
+  void linger_read(size_t drained);
   void arm_deadline(std::chrono::milliseconds after);
 
   beast::tcp_stream stream_;

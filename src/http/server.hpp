@@ -5,6 +5,7 @@
 #include "http/listener.hpp"
 
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -22,7 +23,8 @@ class server {
   /// Stops accepting, lets in-flight requests finish within `grace`, closes
   /// idle keep-alive connections. Call from a non-Asio thread.
   void drain(std::chrono::milliseconds grace);
-  /// Stops the io_context and joins its threads.
+  /// Stops the io_context, joins its threads and destroys it with every
+  /// connection; the server (its routes) may outlive the actor system.
   void stop();
 
   uint16_t public_port() const { return public_ ? public_->port() : 0; }
@@ -30,7 +32,7 @@ class server {
 
  private:
   app_context& app_;
-  asio::io_context ioc_;
+  std::optional<asio::io_context> ioc_;  // reset by stop()
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   api_pipeline api_;
   admin_pipeline admin_pipe_;

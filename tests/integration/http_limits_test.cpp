@@ -76,3 +76,24 @@ TEST_CASE("protocol errors: oversized headers 431, garbage 400, a body that lies
   // Still serving.
   CHECK(s.client().get("/api/users/profile", s.auth("user_ok")).status == 200);
 }
+
+TEST_CASE("a client that writes its whole oversized body before reading still gets its 413 (lingering close)",
+          "[integration][http]") {
+  trainia_server s;
+  // A simple client writes the whole request, then reads. The server refuses
+  // at the Content-Length already; if it closed with the body unread, the
+  // kernel would reset the connection and the client would see no answer.
+  for (int round = 0; round < 3; ++round) {
+    raw_connection c("127.0.0.1", s.port());
+    const size_t size = 3 * 1024 * 1024;
+    REQUIRE(c.send("PUT /api/users/profile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(size) + "\r\n\r\n"));
+    CHECK(c.send(std::string(size, ' '), 10s));
+    auto r = c.read_response(5s);
+    REQUIRE(r.has_value());
+    CHECK(r->status == 413);
+    CHECK(r->body.find("\"code\":\"payload_too_large\"") != std::string::npos);
+    CHECK(c.closed_by_peer(5s));
+  }
+  CHECK(s.client().get("/api/users/profile", s.auth("user_after_413")).status == 200);
+}
