@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace trainia::test;
 using nlohmann::json;
 
@@ -15,6 +17,25 @@ double db_jobs(trainia_server& s) {
   return doc.value_or_zero("trainia_db_query_duration_seconds_count", {{"pool", "request"}});
 }
 
+bool listener_listening(const json& node) {
+  if (node.value("kind", "") == "notify_listener") return node.value("state", "") == "listening";
+  if (node.contains("children"))
+    for (const auto& c : node["children"])
+      if (listener_listening(c)) return true;
+  return false;
+}
+
+/// Until the cross-process listener has connected, a session's cache is dropped
+/// when it does (notifications missed before LISTEN cannot be known), which
+/// would count as a second load here.
+void wait_for_listener(trainia_server& s) {
+  for (int i = 0; i < 100; ++i) {
+    if (listener_listening(s.admin().get("/admin/actors").json())) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  FAIL("the notify listener did not connect");
+}
+
 bool is_rfc3339_ms(const std::string& s) {
   // 2026-11-25T10:00:00.123Z
   return s.size() == 24 && s[4] == '-' && s[10] == 'T' && s[19] == '.' && s[23] == 'Z';
@@ -24,6 +45,7 @@ bool is_rfc3339_ms(const std::string& s) {
 
 TEST_CASE("a profile is created on first sight and served from the session actor", "[integration][profile]") {
   trainia_server s;
+  wait_for_listener(s);
   auto c = s.client();
   auto r = c.get(profile, s.auth("user_2NNEqL2nrIRdJ194ndJqAHwEfxC"));
   REQUIRE(r.status == 200);
