@@ -20,7 +20,6 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
     auto& st = self->state;
     st.watched.erase(dm.source);
     st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
-    ++st.ended_since_trim;
     if (!st.trim_due) {
       st.trim_due = true;
       self->delayed_send(self, std::chrono::seconds(1), idle_check_atom::value);
@@ -43,10 +42,7 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
       self->state.watched.insert(session.address());
     },
     [=](idle_check_atom) {
-      auto& st = self->state;
-      st.trim_due = false;
-      if (st.ended_since_trim == 0) return;
-      st.ended_since_trim = 0;
+      self->state.trim_due = false;
       malloc_trim(0);  // glibc: returns free pages of every arena, not only the top
     },
   };

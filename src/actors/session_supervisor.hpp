@@ -13,8 +13,7 @@ struct session_supervisor_state {
   services* svc = nullptr;
   std::shared_ptr<actor_info> info;
   std::set<caf::actor_addr> watched;
-  uint64_t ended_since_trim = 0;  // sessions gone since memory was last handed back
-  bool trim_due = false;          // an idle_check_atom is on its way
+  bool trim_due = false;  // a session ended; an idle_check_atom (the trim) is on its way
   static inline const char* name = "session_supervisor";
 };
 
