@@ -1,4 +1,5 @@
 #include "integration/server_fixture.hpp"
+#include "support/poll.hpp"
 #include "support/private_cluster.hpp"
 
 #include <catch2/catch.hpp>
@@ -52,11 +53,6 @@ TEST_CASE("database down: fast 503s and failing /readyz, back up: recovery witho
   CHECK(c.put_json("/api/users/profile", {{"full_name", "back"}}, s.auth("user_1")).status == 200);
   // /readyz asks through the service pool, whose connections come back on
   // their own back-off: ready again within the same 15 s bound.
-  bool ready = false;
-  while (!ready && clock_type::now() - back < std::chrono::seconds(15)) {
-    ready = s.admin().get("/readyz").status == 200;
-    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  CHECK(ready);
+  CHECK(poll_until([&] { return s.admin().get("/readyz").status == 200; }, std::chrono::seconds(15)));
   CHECK(s.process().running());
 }

@@ -5,6 +5,7 @@
 #include "integration/server_fixture.hpp"
 #include "ops/ops_support.hpp"
 #include "support/pg.hpp"
+#include "support/poll.hpp"
 #include "support/prometheus.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,15 +28,6 @@ const std::string profile = "/api/users/profile";
 std::string random_uuid() {
   auto h = random_hex(16);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-4" + h.substr(13, 3) + "-8" + h.substr(17, 3) + "-" + h.substr(20, 12);
-}
-
-bool poll_until(const std::function<bool()>& ok, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (ok()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return ok();
 }
 
 }  // namespace

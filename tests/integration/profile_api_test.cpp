@@ -1,9 +1,8 @@
 #include "integration/server_fixture.hpp"
+#include "support/poll.hpp"
 #include "support/prometheus.hpp"
 
 #include <catch2/catch.hpp>
-
-#include <thread>
 
 using namespace trainia::test;
 using nlohmann::json;
@@ -29,11 +28,8 @@ bool listener_listening(const json& node) {
 /// when it does (notifications missed before LISTEN cannot be known), which
 /// would count as a second load here.
 void wait_for_listener(trainia_server& s) {
-  for (int i = 0; i < 100; ++i) {
-    if (listener_listening(s.admin().get("/admin/actors").json())) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  FAIL("the notify listener did not connect");
+  if (!poll_until([&] { return listener_listening(s.admin().get("/admin/actors").json()); }))
+    FAIL("the notify listener did not connect");
 }
 
 bool is_rfc3339_ms(const std::string& s) {
