@@ -1,38 +1,49 @@
 #pragma once
 
 #include "actors/interfaces.hpp"
+#include "actors/session_shared.hpp"
 
 #include <array>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 namespace trainia {
 
-/// Maps a Clerk user id to that user's live session actor. Sharded: a lookup
-/// locks one of 64 shards, never the whole map. Holding the handle here is
-/// what keeps an idle-but-not-yet-evicted session alive.
+/// Maps a Clerk user id to that user's live session actor and what it shares
+/// with the HTTP threads (session_shared). Sharded: a lookup locks one of 64
+/// shards, never the whole map. Holding the handle here is what keeps an
+/// idle-but-not-yet-evicted session alive.
 class session_directory {
  public:
-  using spawn_fn = std::function<user_session_actor(const std::string& user_id)>;
+  struct entry {
+    user_session_actor actor;
+    std::shared_ptr<session_shared> shared;
+  };
+  using spawn_fn = std::function<entry(const std::string& user_id)>;
 
   /// The user's session, spawned with `spawn` if there is none.
   user_session_actor find_or_spawn(const std::string& user_id, const spawn_fn& spawn);
-  /// The user's session if one is live.
-  user_session_actor find(const std::string& user_id) const;
+  /// What the user's live session shares, if there is one.
+  std::shared_ptr<session_shared> shared(const std::string& user_id) const;
+  /// The user's data changed elsewhere: drops the published profile at once
+  /// (no HTTP thread serves it after this returns) and tells the session to
+  /// drop the rest of its cache.
+  void invalidate(const std::string& user_id) const;
+  /// `invalidate` for every live session (notifications may have been missed).
+  void invalidate_all() const;
   /// Removes the entry only if it still names `who` (a newer session stays).
   bool erase_if(const std::string& user_id, const caf::actor_addr& who);
   size_t size() const;
-  /// Calls `f` on every live session (copy taken shard by shard).
-  void for_each(const std::function<void(const user_session_actor&)>& f) const;
   /// Drops every handle (shutdown).
   void clear();
 
  private:
   struct shard {
     mutable std::mutex mx;
-    std::unordered_map<std::string, user_session_actor> map;
+    std::unordered_map<std::string, entry> map;
   };
   shard& shard_for(const std::string& user_id);
   const shard& shard_for(const std::string& user_id) const;

@@ -17,7 +17,6 @@ caf::error no_pool() { return fail_unavailable("the database is unavailable", 2,
 
 void touch(user_session_pointer self) {
   auto& st = self->state;
-  st.last_used = clock::now();
   st.info->handled();
   // Sample the mailbox now and then; reading it is only allowed from inside.
   if ((++st.handled & 15) == 0) st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
@@ -27,11 +26,8 @@ void touch(user_session_pointer self) {
 caf::error admit(user_session_pointer self) {
   touch(self);
   int retry_after = 1;
-  if (self->state.bucket->take(clock::now(), retry_after)) return {};
-  error_info info;
-  info.message = "too many requests; slow down";
-  info.retry_after_seconds = retry_after;
-  return caf::make_error(errc::rate_limited, std::move(info));
+  if (self->state.shared->admit(retry_after)) return {};
+  return fail_rate_limited(session_shared::refusal, retry_after);
 }
 
 db::access me(user_session_pointer self) { return {db::role::request, self->state.user_id}; }
@@ -46,13 +42,13 @@ void start_profile_load(user_session_pointer self) {
     return;
   }
   st.loading_profile = true;
-  auto epoch = st.epoch;
+  auto epoch = st.shared->epoch();
   db::run(self, pool, me(self), "profiles/load", profiles::load_job(st.user_id))
     .then(
       [=](profile_doc& doc) {
         auto& st = self->state;
         st.loading_profile = false;
-        if (st.epoch == epoch) st.profile = doc;
+        st.shared->publish_loaded(std::make_shared<const profile_doc>(doc), epoch);
         auto waiting = std::move(st.profile_waiters);
         st.profile_waiters.clear();
         for (auto& p : waiting) p.deliver(doc);
@@ -127,9 +123,12 @@ void pump_writes(user_session_pointer self) {
         auto& reply = env.reply;
         auto& st = self->state;
         if (is_profile) {
-          ++st.epoch;  // a profile load in flight predates this write
-          if (reply.match_elements<profile_doc>()) st.profile = reply.get_as<profile_doc>(0);
-          else st.profile.reset();
+          // A profile load in flight predates this write: replace() moves the
+          // epoch, so it cannot publish what it read.
+          if (reply.match_elements<profile_doc>())
+            st.shared->replace(std::make_shared<const profile_doc>(reply.get_as<profile_doc>(0)));
+          else
+            st.shared->replace(nullptr);
         }
         st.writes.front().promise.deliver(reply);
         st.writes.pop_front();
@@ -138,11 +137,8 @@ void pump_writes(user_session_pointer self) {
       },
       [=](caf::error& e) {
         auto& st = self->state;
-        if (is_profile) {
-          // Our copy may be stale (another instance wrote): read afresh next time.
-          ++st.epoch;
-          st.profile.reset();
-        }
+        // Our copy may be stale (another instance wrote): read afresh next time.
+        if (is_profile) st.shared->replace(nullptr);
         st.writes.front().promise.deliver(e);
         st.writes.pop_front();
         st.writing = false;
@@ -152,13 +148,13 @@ void pump_writes(user_session_pointer self) {
 
 }  // namespace
 
-caf::behavior user_session(user_session_pointer self, std::string user_id, services* svc) {
+caf::behavior user_session(user_session_pointer self, std::string user_id, services* svc,
+                           std::shared_ptr<session_shared> shared) {
   auto& st = self->state;
   st.user_id = user_id;
   st.svc = svc;
+  st.shared = std::move(shared);
   st.info = svc->actors.add("user_session", "user_session/" + user_id, "session_supervisor");
-  st.bucket.emplace(svc->cfg.rate_limit_per_user_per_second, static_cast<double>(svc->cfg.rate_limit_burst));
-  st.last_used = clock::now();
   auto addr = self->address();
   auto info = st.info;
   self->attach_functor([svc, info, user_id, addr](const caf::error&) {
@@ -175,7 +171,7 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
     [=](get_profile_atom) -> caf::result<profile_doc> {
       if (auto e = admit(self)) return e;
       auto& st = self->state;
-      if (st.profile) return *st.profile;
+      if (auto p = st.shared->profile()) return *p;
       auto rp = self->make_response_promise();
       st.profile_waiters.push_back(rp);
       start_profile_load(self);
@@ -235,14 +231,15 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
     [=](invalidate_atom) {
       auto& st = self->state;
       st.info->handled();
+      st.shared->invalidate();  // already done by session_directory::invalidate; harmless twice
       ++st.epoch;
-      st.profile.reset();
       st.plan.reset();
     },
     [=](idle_check_atom) {
       auto& st = self->state;
       st.info->mailbox(static_cast<int64_t>(self->mailbox().size()));
-      auto since = clock::now() - st.last_used;
+      // HTTP threads that answered from the shared profile count as use too.
+      auto since = clock::now() - st.shared->last_used();
       bool busy = st.loading_profile || st.loading_plan || st.writing || !st.writes.empty() ||
                   !st.profile_waiters.empty() || !st.plan_waiters.empty();
       if (since >= idle && !busy) {
@@ -260,10 +257,12 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
   };
 }
 
-user_session_actor spawn_user_session(services& svc, const std::string& user_id) {
-  auto a = svc.system->spawn(user_session, user_id, &svc);
+session_directory::entry spawn_user_session(services& svc, const std::string& user_id) {
+  auto shared = std::make_shared<session_shared>(svc.cfg.rate_limit_per_user_per_second,
+                                                 static_cast<double>(svc.cfg.rate_limit_burst));
+  auto a = svc.system->spawn(user_session, user_id, &svc, shared);
   if (auto sup = svc.session_supervisor.get()) caf::anon_send(sup, watch_atom::value, a);
-  return a;
+  return {a, std::move(shared)};
 }
 
 }  // namespace trainia

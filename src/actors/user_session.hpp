@@ -4,7 +4,8 @@
 #include "actors/interfaces.hpp"
 #include "actors/plan_job.hpp"
 #include "actors/services.hpp"
-#include "actors/token_bucket.hpp"
+#include "actors/session_directory.hpp"
+#include "actors/session_shared.hpp"
 #include "db/job.hpp"
 
 #include <caf/response_promise.hpp>
@@ -20,9 +21,11 @@ struct user_session_state {
   services* svc = nullptr;
   std::shared_ptr<actor_info> info;
 
-  // Cached profile and plan. `epoch` moves on every invalidation so that a
-  // load started before it never repopulates a cache with stale data.
-  std::optional<profile_doc> profile;
+  // The rate limit and the cached profile, shared with the HTTP threads
+  // (its own epoch guards profile loads). The plan is cached here; `epoch`
+  // moves on every invalidation so that a plan load started before it never
+  // repopulates the cache with stale data.
+  std::shared_ptr<session_shared> shared;
   std::optional<plan_info> plan;
   uint64_t epoch = 0;
   bool loading_profile = false;
@@ -39,8 +42,6 @@ struct user_session_state {
   std::deque<pending_write> writes;
   bool writing = false;
 
-  std::optional<token_bucket> bucket;
-  std::chrono::steady_clock::time_point last_used;
   uint64_t handled = 0;
 
   static inline const char* name = "user_session";
@@ -49,10 +50,11 @@ struct user_session_state {
 using user_session_pointer = caf::stateful_actor<user_session_state>*;
 
 /// The behaviour of one user's session actor (protocol in interfaces.hpp).
-caf::behavior user_session(user_session_pointer self, std::string user_id, services* svc);
+caf::behavior user_session(user_session_pointer self, std::string user_id, services* svc,
+                           std::shared_ptr<session_shared> shared);
 
 /// Spawns a session for `user_id` and registers it for supervision. Called by
 /// the session directory on a miss (any thread).
-user_session_actor spawn_user_session(services& svc, const std::string& user_id);
+session_directory::entry spawn_user_session(services& svc, const std::string& user_id);
 
 }  // namespace trainia

@@ -22,11 +22,9 @@ caf::error quota_exceeded(const plan_info& plan, int64_t used) {
 }
 
 caf::error too_many_in_flight(int32_t limit) {
-  error_info info;
-  info.message = "you already have " + std::to_string(limit) + " AI task" + (limit == 1 ? "" : "s") +
-                 " queued or running; wait for one to finish";
-  info.retry_after_seconds = 1;
-  return caf::make_error(errc::rate_limited, std::move(info));
+  return fail_rate_limited("you already have " + std::to_string(limit) + " AI task" + (limit == 1 ? "" : "s") +
+                             " queued or running; wait for one to finish",
+                           1);
 }
 
 /// A worker slot taken for the new task; given back unless handed on.

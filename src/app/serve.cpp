@@ -65,7 +65,7 @@ void invalidate_from_notification(services& svc, const std::string& payload) {
   auto j = nlohmann::json::parse(payload, nullptr, false);
   if (!j.is_object() || !j["user"].is_string()) return;
   if (j["origin"].is_string() && j["origin"].get<std::string>() == svc.instance_id) return;  // our own write
-  if (auto s = svc.sessions.find(j["user"].get<std::string>())) caf::anon_send(s, invalidate_atom::value);
+  svc.sessions.invalidate(j["user"].get<std::string>());
 }
 
 }  // namespace
@@ -143,7 +143,7 @@ int serve(const config& cfg) {
                      // Notifications sent while we were not listening are lost: drop every
                      // cache, and look at the queue.
                      o.on_reconnect = [&svc] {
-                       svc.sessions.for_each([](const caf::actor& s) { caf::anon_send(s, invalidate_atom::value); });
+                       svc.sessions.invalidate_all();
                        ai::wake_dispatcher(svc.ai);
                      };
                      return db::spawn_notify_listener(sys, std::move(o), svc.actors, "root_supervisor");

@@ -39,7 +39,7 @@ void finished(shard_pointer self, apply_result& r) {
   auto& svc = *st.svc;
   if (r.outcome_changed) svc.metrics.stripe_events.with({{"type", r.type}, {"outcome", r.outcome}}).inc();
   for (const auto& user : r.users)
-    if (auto s = svc.sessions.find(user)) caf::anon_send(s, invalidate_atom::value);
+    svc.sessions.invalidate(user);
   for (auto& f : r.follow_ups) self->send(st.router, stripe_apply_atom::value, std::move(f));
   if (!r.already_done) {
     auto level = r.outcome == "failed" ? log_level::warn : log_level::debug;

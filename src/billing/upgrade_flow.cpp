@@ -71,7 +71,7 @@ void stripe_call(upgrade_desk_pointer self, const flow_ptr& f, net::outbound_req
 
 void invalidate(upgrade_desk_pointer self, const std::vector<std::string>& users) {
   for (const auto& u : users)
-    if (auto s = self->state.svc->sessions.find(u)) caf::anon_send(s, invalidate_atom::value);
+    self->state.svc->sessions.invalidate(u);
 }
 
 /// Applies Stripe's subscription object through the billing apply step, then `next(fetched_result&)`.

@@ -57,6 +57,13 @@ caf::error fail_unavailable(std::string message, int32_t retry_after_seconds,
   return caf::make_error(errc::service_unavailable, std::move(info));
 }
 
+caf::error fail_rate_limited(std::string message, int32_t retry_after_seconds) {
+  error_info info;
+  info.message = std::move(message);
+  info.retry_after_seconds = retry_after_seconds;
+  return caf::make_error(errc::rate_limited, std::move(info));
+}
+
 error_info info_of(const caf::error& e) {
   if (e.category() == caf::atom("trainia") && e.context().match_elements<error_info>())
     return e.context().get_as<error_info>(0);

@@ -86,6 +86,9 @@ caf::error fail_validation(std::vector<field_error> fields);
 caf::error fail_unavailable(std::string message, int32_t retry_after_seconds,
                             std::string internal = {});
 
+/// `rate_limited` with a `Retry-After` hint.
+caf::error fail_rate_limited(std::string message, int32_t retry_after_seconds);
+
 /// The error_info carried by a "trainia" error, or an empty one.
 error_info info_of(const caf::error& e);
 

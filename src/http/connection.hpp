@@ -31,14 +31,15 @@ struct listener_shared {
 /// request at a time, hands it to the pipeline, writes the answer, then reads
 /// the next — so pipelined requests are answered in order. Every wait has a
 /// bound: idle keep-alive, whole header, whole body, the request itself. All
-/// of its I/O runs on its own strand; it never blocks a thread.
+/// of its I/O runs on its io_context's one thread; it never blocks it.
 class http_connection : public std::enable_shared_from_this<http_connection> {
  public:
   http_connection(asio::ip::tcp::socket&& socket, listener_shared& shared);
   ~http_connection();
 
   void start();
-  /// Sends the answer to `ctx` (posted onto this connection's strand). Answers
+  /// Sends the answer to `ctx` (run inline when called on this connection's
+  /// thread, else posted to it). Answers
   /// to a request that is no longer current are dropped.
   void deliver(std::shared_ptr<request_context> ctx, response&& res);
   /// Graceful stop: close now if idle, else after the current response.

@@ -4,8 +4,8 @@
 
 namespace trainia::http {
 
-listener::listener(asio::io_context& ioc, listener_shared& shared)
-  : ioc_(ioc), acceptor_(asio::make_strand(ioc)), shared_(shared) {}
+listener::listener(io_contexts& iocs, listener_shared& shared)
+  : iocs_(iocs), acceptor_(*iocs.front()), shared_(shared) {}
 
 std::string listener::open(const std::string& host, uint16_t port) {
   beast::error_code ec;
@@ -24,8 +24,8 @@ std::string listener::open(const std::string& host, uint16_t port) {
 void listener::run() { accept(); }
 
 void listener::accept() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
-                                                                             asio::ip::tcp::socket socket) {
+  auto& target = *iocs_[next_++ % iocs_.size()];
+  acceptor_.async_accept(target, [self = shared_from_this()](beast::error_code ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (!ec) {
       if (self->shared_.count.load(std::memory_order_relaxed) >= self->shared_.app.cfg.http_max_connections ||

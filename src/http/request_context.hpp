@@ -18,7 +18,7 @@ namespace trainia::http {
 
 class http_connection;
 
-/// One request in flight. Created on the connection's strand; its handler may
+/// One request in flight. Created on the connection's thread; its handler may
 /// finish it from any thread (an actor's reply arrives on a CAF thread), which
 /// is why `respond` and `fail` are thread-safe and the first call wins.
 class request_context : public std::enable_shared_from_this<request_context> {

@@ -6,7 +6,6 @@ namespace trainia::http {
 
 server::server(app_context& app, router api_routes, router admin_routes)
   : app_(app),
-    ioc_(std::in_place, std::max(1, app.cfg.http_io_threads)),
     api_(app, std::move(api_routes)),
     admin_pipe_(app, std::move(admin_routes)),
     public_shared_{app, api_, &app.svc.metrics.http_connections.with({{"listener", "public"}}), {}, {}, {}},
@@ -15,16 +14,19 @@ server::server(app_context& app, router api_routes, router admin_routes)
 server::~server() { stop(); }
 
 std::string server::start() {
-  public_ = std::make_shared<listener>(*ioc_, public_shared_);
+  int n = app_.cfg.http_io_threads > 0 ? app_.cfg.http_io_threads
+                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) iocs_.push_back(std::make_unique<asio::io_context>(1));  // one thread each
+  public_ = std::make_shared<listener>(iocs_, public_shared_);
   if (auto e = public_->open(app_.cfg.host, app_.cfg.port); !e.empty()) return "PORT: " + e;
-  admin_ = std::make_shared<listener>(*ioc_, admin_shared_);
+  admin_ = std::make_shared<listener>(iocs_, admin_shared_);
   if (auto e = admin_->open(app_.cfg.admin_host, app_.cfg.admin_port); !e.empty()) return "ADMIN_PORT: " + e;
   public_->run();
   admin_->run();
-  work_.emplace(ioc_->get_executor());
-  int n = app_.cfg.http_io_threads > 0 ? app_.cfg.http_io_threads
-                                       : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_->run(); });
+  for (auto& ioc : iocs_) {
+    work_.push_back(asio::make_work_guard(*ioc));
+    threads_.emplace_back([ioc = ioc.get()] { ioc->run(); });
+  }
   return {};
 }
 
@@ -45,19 +47,19 @@ void server::drain(std::chrono::milliseconds grace) {
 }
 
 void server::stop() {
-  if (!ioc_) return;
-  work_.reset();
-  ioc_->stop();
+  if (iocs_.empty()) return;
+  work_.clear();
+  for (auto& ioc : iocs_) ioc->stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
-  // Destroying the io_context destroys the handlers it still holds, and with
+  // Destroying the io_contexts destroys the handlers they still hold, and with
   // them every connection and its bridge actor. The routers stay: a reply
   // that reaches a request after this (a `?wait` ended by the actor tree's
   // shutdown) may still read its route's label.
   public_.reset();
   admin_.reset();
-  ioc_.reset();
+  iocs_.clear();
 }
 
 }  // namespace trainia::http

@@ -11,8 +11,11 @@
 
 namespace trainia::http {
 
-/// The Asio side of the process: one io_context run by `io_threads` threads,
-/// the public listener and the operator listener.
+/// The Asio side of the process: `io_threads` io_contexts, each run by one
+/// thread of its own (so no strands and no cross-thread hand-off inside Asio), the
+/// public listener and the operator listener. The listeners accept on the
+/// first and hand each new connection to the next io_context in turn; a
+/// connection stays on its thread for its whole life.
 class server {
  public:
   server(app_context& app, router api_routes, router admin_routes);
@@ -23,7 +26,7 @@ class server {
   /// Stops accepting, lets in-flight requests finish within `grace`, closes
   /// idle keep-alive connections. Call from a non-Asio thread.
   void drain(std::chrono::milliseconds grace);
-  /// Stops the io_context, joins its threads and destroys it with every
+  /// Stops the io_contexts, joins their threads and destroys them with every
   /// connection; the server (its routes) may outlive the actor system.
   void stop();
 
@@ -32,8 +35,8 @@ class server {
 
  private:
   app_context& app_;
-  std::optional<asio::io_context> ioc_;  // reset by stop()
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  io_contexts iocs_;  // emptied by stop()
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   api_pipeline api_;
   admin_pipeline admin_pipe_;
   listener_shared public_shared_;

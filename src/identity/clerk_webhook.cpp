@@ -58,7 +58,7 @@ void handle(webhook_state& state, const http::context_ptr& ctx) {
         auto& svc = ctx->app.svc;
         // Committed: this process's cached copy of the user is stale now.
         if (r.changed())
-          if (auto s = svc.sessions.find(r.user_id)) caf::anon_send(s, invalidate_atom::value);
+          svc.sessions.invalidate(r.user_id);
         log::info("clerk event", {{"request_id", ctx->request_id},
                                   {"svix_id", svix_id},
                                   {"type", type},

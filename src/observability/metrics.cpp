@@ -111,6 +111,7 @@ std::string registry::render() const {
   render_family(out, stripe_events);
   render_family(out, auth_failures);
   render_family(out, auth_verifications);
+  render_family(out, session_cached_reads);
   return out;
 }
 

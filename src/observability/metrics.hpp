@@ -130,6 +130,10 @@ struct registry {
                                 metric_type::counter};
   family<counter> auth_verifications{"trainia_auth_rsa_verifications_total", "RS256 signature verifications performed (cache misses).",
                                      metric_type::counter};
+  family<counter> session_cached_reads{"trainia_session_cached_reads_total",
+                                       "Profile reads answered on an I/O thread from the profile a session actor published.",
+                                       metric_type::counter};
+  counter& profile_cached_reads = session_cached_reads.with({});  // the hot path records through this
 
   /// Prometheus text exposition format 0.0.4.
   std::string render() const;

@@ -20,6 +20,16 @@ bool crash_requested(const context_ptr& ctx) {
   return ctx->app.cfg.enable_test_hooks && ctx->header("x-trainia-fault") == "crash-session";
 }
 
+void answer_profile(const context_ptr& ctx, const profile_doc& doc) {
+  auto inm = ctx->header("if-none-match");
+  if (!inm.empty() && none_match_hits(inm, doc.etag)) {
+    response res{status::not_modified, ctx->req.version()};
+    res.set(bhttp::field::etag, doc.etag);
+    return ctx->respond(std::move(res));
+  }
+  send_profile(ctx, doc);
+}
+
 }  // namespace
 
 void get_profile(const context_ptr& ctx) {
@@ -27,18 +37,18 @@ void get_profile(const context_ptr& ctx) {
     // Test hook: a message that makes this user's session actor throw.
     return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value);
   }
-  call_session(
-    ctx,
-    [ctx](profile_doc& doc) {
-      auto inm = ctx->header("if-none-match");
-      if (!inm.empty() && none_match_hits(inm, doc.etag)) {
-        response res{status::not_modified, ctx->req.version()};
-        res.set(bhttp::field::etag, doc.etag);
-        return ctx->respond(std::move(res));
-      }
-      send_profile(ctx, doc);
-    },
-    get_profile_atom::value);
+  // Fast path, on this I/O thread: the profile the user's session actor has
+  // published, under the same rate limit, without a round trip through it.
+  if (auto shared = ctx->app.svc.sessions.shared(ctx->user->user_id)) {
+    bool admitted = false;
+    int retry_after = 1;
+    if (auto doc = shared->cached_profile(admitted, retry_after)) {
+      if (!admitted) return ctx->fail(fail_rate_limited(session_shared::refusal, retry_after));
+      ctx->app.svc.metrics.profile_cached_reads.inc();
+      return answer_profile(ctx, *doc);
+    }
+  }
+  call_session(ctx, [ctx](profile_doc& doc) { answer_profile(ctx, doc); }, get_profile_atom::value);
 }
 
 void put_profile(const context_ptr& ctx) {
