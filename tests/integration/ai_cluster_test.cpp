@@ -156,10 +156,13 @@ TEST_CASE("a waited submit that another process runs is answered soon after it e
     return res;
   });
   trainia_server a(server_options{.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
-  trainia_server b(server_options{.env = provider_env(fake), .database_url = a.database_url()});
   auto c = a.client();
   REQUIRE(submit(c, a.auth("user_blocker"), {{"prompt", "blocks a's only worker"}}).status == 202);
   REQUIRE(fake.wait_for("POST", chat_path, 1, 5s));
+  // b starts only now: started earlier, it could take the blocker itself
+  // (a submit that finds no free worker yet is queued for any process).
+  trainia_server b(server_options{.env = provider_env(fake), .database_url = a.database_url()});
+  wait_for_listener(b);
   auto started = std::chrono::steady_clock::now();
   auto r = submit(c, a.auth("user_remote"), {{"prompt", "runs on b"}}, "?wait=20");
   auto took = std::chrono::steady_clock::now() - started;

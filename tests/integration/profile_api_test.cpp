@@ -1,5 +1,4 @@
 #include "integration/server_fixture.hpp"
-#include "support/poll.hpp"
 #include "support/prometheus.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,22 +13,6 @@ const std::string profile = "/api/users/profile";
 double db_jobs(trainia_server& s) {
   auto doc = parse_prometheus(s.admin().get("/metrics").body);
   return doc.value_or_zero("trainia_db_query_duration_seconds_count", {{"pool", "request"}});
-}
-
-bool listener_listening(const json& node) {
-  if (node.value("kind", "") == "notify_listener") return node.value("state", "") == "listening";
-  if (node.contains("children"))
-    for (const auto& c : node["children"])
-      if (listener_listening(c)) return true;
-  return false;
-}
-
-/// Until the cross-process listener has connected, a session's cache is dropped
-/// when it does (notifications missed before LISTEN cannot be known), which
-/// would count as a second load here.
-void wait_for_listener(trainia_server& s) {
-  if (!poll_until([&] { return listener_listening(s.admin().get("/admin/actors").json()); }))
-    FAIL("the notify listener did not connect");
 }
 
 bool is_rfc3339_ms(const std::string& s) {

@@ -1,6 +1,7 @@
 #include "integration/server_fixture.hpp"
 
 #include "support/jwt_mint.hpp"
+#include "support/poll.hpp"
 #include "support/test_env.hpp"
 
 #include <catch2/catch.hpp>
@@ -134,6 +135,23 @@ std::string trainia_server::token(const std::string& user_id, const nlohmann::js
                     jwt_alg::rs256);
   if (plain) tokens_[user_id] = t;
   return t;
+}
+
+namespace {
+
+bool listener_listening(const nlohmann::json& node) {
+  if (node.value("kind", "") == "notify_listener") return node.value("state", "") == "listening";
+  if (node.contains("children"))
+    for (const auto& c : node["children"])
+      if (listener_listening(c)) return true;
+  return false;
+}
+
+}  // namespace
+
+void wait_for_listener(trainia_server& s) {
+  if (!poll_until([&] { return listener_listening(s.admin().get("/admin/actors").json()); }))
+    FAIL("the notify listener did not connect");
 }
 
 }  // namespace trainia::test

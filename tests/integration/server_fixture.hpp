@@ -65,6 +65,13 @@ class trainia_server {
   mutable std::map<std::string, std::string> tokens_;
 };
 
+/// Waits until the server's cross-process notify listener is LISTENing (it
+/// shows as "listening" in /admin/actors). Until then a session's cache is
+/// dropped when the listener connects (notifications missed before LISTEN
+/// cannot be known), and a task queued by another process reaches this one
+/// only at its next poll. Fails the test after the poll's time limit.
+void wait_for_listener(trainia_server& s);
+
 /// Runs the trainia binary with arguments and env; returns exit code and output.
 struct command_result {
   int exit_code = -1;
