@@ -47,6 +47,10 @@ TEST_CASE("ops cluster: a profile changed through one instance is served by the 
           "[integration][ops][cluster]") {
   trainia_server a({.env = cluster_env()});
   trainia_server b({.env = cluster_env(), .database_url = a.database_url()});
+  // Both LISTEN before the test starts: a listener that connects later drops
+  // every cached copy (rightly), which would blur what is measured.
+  wait_for_listener(a);
+  wait_for_listener(b);
   auto ca = a.client();
   auto cb = b.client();
   const std::string user = "user_ops_cluster_profile";
@@ -84,6 +88,10 @@ TEST_CASE("ops cluster: a Stripe webhook received by one instance changes the pl
           "[integration][ops][cluster]") {
   trainia_server a({.env = cluster_env()});
   trainia_server b({.env = cluster_env(), .database_url = a.database_url()});
+  // Both LISTEN before the test starts: a listener that connects later drops
+  // every cached copy (rightly), which would blur what is measured.
+  wait_for_listener(a);
+  wait_for_listener(b);
   auto ca = a.client();
   auto cb = b.client();
   const std::string user = "user_ops_cluster_plan";
@@ -126,6 +134,10 @@ TEST_CASE("ops cluster: through nginx, killing one instance loses no acknowledge
           "[integration][ops][cluster]") {
   trainia_server a({.env = cluster_env()});
   trainia_server b({.env = cluster_env(), .database_url = a.database_url()});
+  // Both LISTEN before the test starts: a listener that connects later drops
+  // every cached copy (rightly), which would blur what is measured.
+  wait_for_listener(a);
+  wait_for_listener(b);
   ops::nginx_proxy nginx(a.port(), b.port());
 
   // Through nginx, both instances answer (round robin), with the request id passed through.
