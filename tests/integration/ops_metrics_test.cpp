@@ -192,6 +192,10 @@ TEST_CASE("ops metrics: pool connections and pool queue depth move while the dat
   trainia_server s({.env = {{"DATABASE_POOL_SIZE", "1"},
                             {"TRAINIA_DB_QUEUE_TIMEOUT_MS", "15000"},
                             {"TRAINIA_DB_STATEMENT_TIMEOUT_MS", "15000"}}});
+  // The pool opens its connection in the background after start-up.
+  CHECK(poll_until([&] {
+    return scrape(s).value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "idle"}}) == 1;
+  }));
   auto idle = scrape(s);
   CHECK(idle.value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "idle"}}) == 1);
   CHECK(idle.value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "busy"}}) == 0);

@@ -42,7 +42,9 @@ command_result run_trainia(const std::vector<std::string>& args, const std::map<
 }
 
 void migrate(const std::string& url) {
-  auto r = run_trainia({"migrate"}, {{"DATABASE_URL", url}});
+  // A generous connect time-out: a loaded CI machine (or a cluster that has
+  // just started) can take longer than the default 2 s to accept a connection.
+  auto r = run_trainia({"migrate"}, {{"DATABASE_URL", url}, {"TRAINIA_DB_CONNECT_TIMEOUT_MS", "15000"}});
   if (r.exit_code != 0) throw std::runtime_error("trainia migrate failed: " + r.output);
 }
 
