@@ -23,7 +23,9 @@ namespace trainia {
 ///   plan_atom                           -> plan_info (cached)
 ///   (plan_write_atom, plan_job)         -> the reply of the job built from the current plan
 ///                                          (queued behind this user's writes)
-///   invalidate_atom                     -> (drops the cached profile and plan)
+///   invalidate_atom                     -> (drops the cached plan; send it through
+///                                          session_directory::invalidate, which
+///                                          drops the published profile first)
 ///   idle_check_atom, crash_atom (test hook)
 using user_session_actor = caf::actor;
 

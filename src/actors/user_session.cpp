@@ -231,7 +231,6 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
     [=](invalidate_atom) {
       auto& st = self->state;
       st.info->handled();
-      st.shared->invalidate();  // already done by session_directory::invalidate; harmless twice
       ++st.epoch;
       st.plan.reset();
     },
