@@ -14,14 +14,21 @@
 
 #include <unordered_set>
 
+#include <malloc.h>
+
 namespace trainia::ai {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
 constexpr int poll_batch = 64;
+// Ended tasks kept for waiters that ask just after the end (a submit's
+// `wait`, racing a fast provider); a later reader finds the row in the
+// database. Short-lived, so a burst's documents do not outlive it.
 constexpr size_t recent_max = 4096;
-constexpr std::chrono::seconds recent_ttl{120};
+constexpr std::chrono::seconds recent_ttl{5};
+// Emptying at least this many documents hands the freed heap back to the OS.
+constexpr size_t recent_trim_after = 1024;
 constexpr std::chrono::seconds cancel_wait{5};
 const db::access service_role{db::role::service, {}};
 
@@ -60,10 +67,18 @@ caf::response_promise add_waiter(dispatcher_pointer self, const std::string& id,
 void trim_recent(dispatcher_pointer self) {
   auto& st = self->state;
   auto now = clock::now();
+  size_t dropped = 0;
   while (!st.recent_order.empty() &&
          (st.recent_order.size() > recent_max || now - st.recent_order.front().first > recent_ttl)) {
     st.recent.erase(st.recent_order.front().second);
     st.recent_order.pop_front();
+    ++dropped;
+  }
+  if (st.recent.empty() && dropped >= recent_trim_after) {
+    // The burst is over: give back the buckets and the freed pages.
+    decltype(st.recent)().swap(st.recent);
+    decltype(st.recent_order)().swap(st.recent_order);
+    malloc_trim(0);
   }
 }
 
@@ -87,7 +102,7 @@ void assign(dispatcher_pointer self, claimed_task t) {
   bool known = st.running.count(t.id) > 0;
   for (const auto& p : st.pending) known = known || p.id == t.id;
   if (known) {
-    st.pipe->give_slots(1);  // started twice (a resume met a submit's start): run it once
+    st.pipe->slots.give(1);  // started twice (a resume met a submit's start): run it once
     return;
   }
   if (st.idle.empty()) {
@@ -109,7 +124,7 @@ void worker_free(dispatcher_pointer self, size_t w) {
     return run_on(self, w, std::move(t));
   }
   st.idle.push_back(w);
-  st.pipe->give_slots(1);
+  st.pipe->slots.give(1);
 }
 
 bool work_may_wait(dispatcher_pointer self) {
@@ -126,8 +141,9 @@ void poll(dispatcher_pointer self) {
   }
   auto pool = st.pipe->svc.service_db.get();
   if (!pool) return;
-  int n = st.pipe->take_slots(poll_batch);
+  int n = st.pipe->slots.take_up_to(poll_batch);
   if (n == 0) return;
+  st.pipe->slots.poll_holds(n);
   st.polling = true;
   st.poll_again = false;
   st.inserts_seen = st.pipe->queued_inserts.load(std::memory_order_relaxed);
@@ -139,17 +155,17 @@ void poll(dispatcher_pointer self) {
             st.polling = false;
             if (own) st.first_poll = false;
             int got = static_cast<int>(b.tasks.size());
-            st.pipe->give_slots(n - got);
+            st.pipe->slots.poll_ended(got);
             if (b.from_queue > 0) st.pipe->queued_changed(-b.from_queue);
             for (const auto& id : b.ended) deliver(self, id, {});
             for (auto& t : b.tasks) assign(self, std::move(t));
             if (got < n) st.pipe->queued_hint.store(0, std::memory_order_relaxed);  // we saw the queue drained
             if (got == n || st.poll_again || work_may_wait(self)) poll(self);
           },
-          [self, n](caf::error& e) {
+          [self](caf::error& e) {
             auto& st = self->state;
             st.polling = false;
-            st.pipe->give_slots(n);
+            st.pipe->slots.poll_ended(0);
             if (clock::now() - st.last_poll_warning > std::chrono::minutes(1)) {
               st.last_poll_warning = clock::now();
               log::warn("AI queue poll failed", {{"error", self->system().render(e)}});
@@ -161,7 +177,7 @@ void reclaim(dispatcher_pointer self, const std::string& id) {
   auto& st = self->state;
   auto pool = st.pipe->svc.service_db.get();
   auto give_up = [self, id] {
-    self->state.pipe->give_slots(1);
+    self->state.pipe->slots.give(1);
     deliver(self, id, {});  // waiters read the task themselves
   };
   if (!pool) return give_up();
@@ -327,7 +343,7 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
     st.workers[i].handle = spawn_worker(self, i);
     st.idle.push_back(i);
   }
-  pipe->free_slots.store(static_cast<int>(n));
+  pipe->slots.reset(static_cast<int>(n));
   auto lease_ms = std::max(100, pipe->cfg.ai_lease_seconds * 1000 / 3);
   self->send(self, ai_poll_atom::value);  // resume the queue the database holds
   self->send(self, ai_count_atom::value);

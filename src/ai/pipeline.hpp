@@ -3,6 +3,7 @@
 #include "actors/handle_slot.hpp"
 #include "actors/services.hpp"
 #include "ai/provider.hpp"
+#include "ai/worker_slots.hpp"
 
 #include <array>
 #include <atomic>
@@ -17,11 +18,8 @@ constexpr std::array<const char*, 5> statuses = {"queued", "running", "succeeded
 /// HTTP handlers share. Created by `serve` before the actor system starts and
 /// destroyed after it stopped; every member is safe to use from any thread.
 ///
-/// Capacity: `free_slots` counts workers of this process that nobody has
-/// promised a task to. Whoever decrements it (the dispatcher before a poll, a
-/// submit job that claims its new task in the same transaction) owns that
-/// slot and must either have a task run (ai_start_atom to the dispatcher) or
-/// give the slot back. The dispatcher resets it when it (re)starts.
+/// Capacity: `slots` counts the workers of this process nobody has promised
+/// a task to (see worker_slots).
 struct pipeline {
   explicit pipeline(services& s);
 
@@ -30,7 +28,7 @@ struct pipeline {
   provider_config provider;
   handle_slot<> dispatcher;  // the current dispatcher; empty while it restarts
 
-  std::atomic<int> free_slots{0};
+  worker_slots slots;
   /// Queued tasks as this process last knew them (a database count every
   /// ai.metrics_interval_ms, adjusted by local submits, claims and cancels);
   /// what the submit path compares with ai.queue_limit.
@@ -42,11 +40,6 @@ struct pipeline {
   obs::histogram* provider_duration = nullptr;
   std::array<obs::gauge*, statuses.size()> by_status{};
 
-  /// Takes a free slot if there is one.
-  bool take_slot();
-  /// Takes up to `n` free slots; returns how many.
-  int take_slots(int n);
-  void give_slots(int n = 1);
   /// One queued task more (+1) or fewer (−n), never below zero.
   void queued_changed(int64_t delta);
 };

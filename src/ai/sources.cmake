@@ -14,6 +14,7 @@ list(APPEND TRAINIA_CORE_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/task_jobs.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/task_view.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/worker.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/worker_slots.cpp
 )
 list(APPEND TRAINIA_SQL_FILES
   ai/cancel_task.sql
@@ -36,6 +37,7 @@ list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/openai_wire_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/retry_policy_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/task_input_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/worker_slots_test.cpp
 )
 list(APPEND TRAINIA_DB_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/task_store_db_test.cpp

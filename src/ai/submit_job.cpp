@@ -30,9 +30,9 @@ caf::error too_many_in_flight(int32_t limit) {
 /// A worker slot taken for the new task; given back unless handed on.
 class slot_guard {
  public:
-  explicit slot_guard(pipeline& p) : p_(p), taken_(p.dispatcher.get() && p.take_slot()) {}
+  explicit slot_guard(pipeline& p) : p_(p), taken_(p.dispatcher.get() && p.slots.take()) {}
   ~slot_guard() {
-    if (taken_) p_.give_slots(1);
+    if (taken_) p_.slots.give(1);
   }
   bool taken() const { return taken_; }
   void handed_on() { taken_ = false; }
