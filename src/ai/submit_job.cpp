@@ -65,19 +65,27 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
       db::param key_param = key ? db::param(*key) : db::param(std::nullopt);
       // One round trip. Each statement sees those before it; the in-flight
       // count runs after the reservation's row lock, so it sees any task a
-      // concurrent submit of this user committed meanwhile.
-      auto checks =
-          t.exec_batch({{&ensure, {user}},
-                        {&find, {user, key_param, input}},
-                        {&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}},
-                        {&usage, {user, plan.period_start}},
-                        {&in_flight, {user}}},
-                       false);
+      // concurrent submit of this user committed meanwhile. Without an
+      // Idempotency-Key there is nothing to look up.
+      std::vector<std::pair<const db::statement*, db::params>> batch;
+      batch.reserve(4);
+      batch.push_back({&ensure, {user}});
+      if (key) batch.push_back({&find, {user, key_param, input}});
+      batch.push_back({&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}});
+      batch.push_back({&in_flight, {user}});
+      auto checks = t.exec_batch(batch, false);
       if (!checks) return error_reply(std::move(checks.error()));
       const auto& r = *checks;
-      if (!r[1].empty()) return replay_or_conflict(r[1]);
-      if (r[2].empty()) return error_reply(quota_exceeded(plan, r[3].int64(0, 0)));
-      if (r[4].int64(0, 0) >= plan.ai_max_concurrent) return error_reply(too_many_in_flight(plan.ai_max_concurrent));
+      const size_t at = key ? 2 : 1;  // the reservation's result
+      if (key && !r[1].empty()) return replay_or_conflict(r[1]);
+      if (r[at].empty()) {
+        // Refused: read the usage for the error's details (the rare path).
+        auto used = t.exec(usage, {user, plan.period_start});
+        if (!used) return error_reply(std::move(used.error()));
+        return error_reply(quota_exceeded(plan, used->int64(0, 0)));
+      }
+      if (r[at + 1].int64(0, 0) >= plan.ai_max_concurrent)
+        return error_reply(too_many_in_flight(plan.ai_max_concurrent));
 
       slot_guard slot(p);
       if (!slot.taken() && p.queued_hint.load(std::memory_order_relaxed) >= p.cfg.ai_queue_limit)
