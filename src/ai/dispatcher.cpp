@@ -5,6 +5,7 @@
 #include "actors/atoms.hpp"
 #include "actors/crash_log.hpp"
 #include "ai/pipeline.hpp"
+#include "ai/recorder.hpp"
 #include "ai/task_store.hpp"
 #include "ai/worker.hpp"
 #include "db/run.hpp"
@@ -40,7 +41,7 @@ void poll(dispatcher_pointer self);
 
 caf::actor spawn_worker(dispatcher_pointer self, size_t i) {
   return self->spawn<caf::linked>(ai_worker, self->state.pipe, caf::actor_cast<caf::actor>(self),
-                                  "ai_worker/" + std::to_string(i));
+                                  self->state.recorder, "ai_worker/" + std::to_string(i));
 }
 
 void deliver(dispatcher_pointer self, const std::string& id, const std::string& json) {
@@ -337,6 +338,10 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
     release_waiters(self, true);
     self->quit(em.reason);  // our supervisor stops us; the linked workers go with us
   });
+  // The recorder persists the workers' outcomes in batches; linked, so a
+  // crash of it ends this dispatcher (and its workers), which the supervisor
+  // restarts.
+  st.recorder = self->spawn<caf::linked>(ai_recorder, pipe);
   auto n = static_cast<size_t>(pipe->cfg.ai_concurrency);
   st.workers.resize(n);
   for (size_t i = n; i-- > 0;) {

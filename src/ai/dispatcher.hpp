@@ -28,6 +28,7 @@ struct dispatcher_state {
     std::optional<claimed_task> task;  // what it runs: retried if it crashes
     int generation = 0;
   };
+  caf::actor recorder;  // ai_recorder: persists the workers' outcomes
   std::vector<worker_slot> workers;
   std::vector<size_t> idle;                         // indexes into `workers`
   std::deque<claimed_task> pending;                 // claimed, waiting for a worker

@@ -1,17 +1,22 @@
 #include "ai/pipeline.hpp"
 #include "ai/task_store.hpp"
 #include "ai/task_view.hpp"
+#include "db/array_literal.hpp"
 #include "db/tx.hpp"
+
+#include <unordered_map>
 
 namespace trainia::ai {
 
 namespace {
 
-db::param text_or_null(const std::string& s) {
-  return s.empty() ? db::param(std::nullopt) : db::param(s);
+std::optional<std::string_view> text_or_null(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  return std::string_view(s);
 }
-db::param count_or_null(int64_t v) {
-  return v < 0 ? db::param(std::nullopt) : db::param(v);
+std::optional<long long> count_or_null(int64_t v) {
+  if (v < 0) return std::nullopt;
+  return static_cast<long long>(v);
 }
 
 }  // namespace
@@ -42,16 +47,43 @@ job_fn claim_job(const pipeline& p, int n, bool include_own, std::optional<std::
   };
 }
 
-job_fn finish_job(const pipeline& p, std::string task_id, int32_t attempts, call_outcome o) {
-  return [owner = p.svc.instance_id, id = std::move(task_id), attempts, o = std::move(o)](db::tx& t) -> caf::message {
-    static const auto& finish = db::sql("ai/finish");
-    auto r = t.exec_commit(
-        finish, {id, owner, o.status, text_or_null(o.result_json), text_or_null(o.error_message), attempts,
-                 text_or_null(o.finish_reason), count_or_null(o.prompt_tokens), count_or_null(o.completion_tokens),
-                 count_or_null(o.total_tokens), std::min<int64_t>(o.latency_ms, INT32_MAX), o.refund});
+job_fn finish_batch_job(const pipeline& p, std::vector<finish_request> reqs) {
+  return [owner = p.svc.instance_id, reqs = std::move(reqs)](db::tx& t) -> caf::message {
+    static const auto& finish = db::sql("ai/finish_batch");
+    auto n = reqs.size();
+    std::vector<std::string_view> ids, statuses;
+    std::vector<std::optional<std::string_view>> results, errors, reasons;
+    std::vector<long long> attempts;
+    std::vector<std::optional<long long>> prompt, completion, total, latency;
+    std::vector<bool> refunds;
+    for (auto* v : {&ids, &statuses}) v->reserve(n);
+    for (const auto& r : reqs) {
+      const auto& o = r.outcome;
+      ids.push_back(r.task_id);
+      statuses.push_back(o.status);
+      results.push_back(text_or_null(o.result_json));
+      errors.push_back(text_or_null(o.error_message));
+      reasons.push_back(text_or_null(o.finish_reason));
+      attempts.push_back(r.attempts);
+      prompt.push_back(count_or_null(o.prompt_tokens));
+      completion.push_back(count_or_null(o.completion_tokens));
+      total.push_back(count_or_null(o.total_tokens));
+      latency.push_back(std::min<int64_t>(o.latency_ms, INT32_MAX));
+      refunds.push_back(o.refund);
+    }
+    auto r = t.exec_commit(finish, {owner, db::text_array(ids), db::text_array(statuses),
+                                    db::nullable_text_array(results), db::nullable_text_array(errors),
+                                    db::int_array(attempts), db::nullable_text_array(reasons),
+                                    db::nullable_int_array(prompt), db::nullable_int_array(completion),
+                                    db::nullable_int_array(total), db::nullable_int_array(latency),
+                                    db::bool_array(refunds)});
     if (!r) return caf::make_message(std::move(r.error()));
-    if (r->empty()) return caf::make_message(task_doc{});
-    return caf::make_message(render_task(*r, 0));
+    std::unordered_map<std::string_view, int> row_of;
+    for (int i = 0; i < r->rows(); ++i) row_of.emplace(r->view(i, 0), i);
+    std::vector<task_doc> docs(n);
+    for (size_t k = 0; k < n; ++k)
+      if (auto it = row_of.find(reqs[k].task_id); it != row_of.end()) docs[k] = render_task(*r, it->second);
+    return caf::make_message(std::move(docs));
   };
 }
 

@@ -8,6 +8,7 @@ list(APPEND TRAINIA_CORE_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/pipeline.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/pipeline_jobs.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/provider.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/recorder.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/retry_policy.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/submit_job.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/task_input.cpp
@@ -22,7 +23,7 @@ list(APPEND TRAINIA_SQL_FILES
   ai/count_by_status.sql
   ai/ensure_profile.sql
   ai/find_by_key.sql
-  ai/finish.sql
+  ai/finish_batch.sql
   ai/finished_tasks.sql
   ai/get_task.sql
   ai/in_flight.sql

@@ -3,6 +3,7 @@
 #include "actors/plan_job.hpp"
 #include "ai/call_outcome.hpp"
 #include "ai/messages.hpp"
+#include "ai/recorder.hpp"
 #include "ai/task_input.hpp"
 #include "db/job.hpp"
 
@@ -49,9 +50,10 @@ job_fn cancel_task_job(pipeline& p, std::string task_id);
 /// Claims up to `n` tasks for this process (ai/claim.sql) → claimed_batch.
 job_fn claim_job(const pipeline& p, int n, bool include_own, std::optional<std::string> only_id = std::nullopt);
 
-/// Records how a run ended, if this process still holds the task's lease →
-/// task_doc (empty when the lease was lost: another process took it over).
-job_fn finish_job(const pipeline& p, std::string task_id, int32_t attempts, call_outcome o);
+/// Records how several runs ended, each if this process still holds its
+/// task's lease → std::vector<task_doc>, one per request in their order (empty
+/// where the lease was lost: another process took the task over).
+job_fn finish_batch_job(const pipeline& p, std::vector<finish_request> reqs);
 
 /// Renews the leases of this process's running tasks → lease_batch.
 job_fn renew_job(const pipeline& p);

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/crash_log.hpp"
 #include "ai/pipeline.hpp"
+#include "ai/recorder.hpp"
 #include "ai/task_store.hpp"
 #include "core/error.hpp"
 #include "db/run.hpp"
@@ -53,30 +54,30 @@ void conclude(worker_pointer self, call_outcome o) {
 
 void save(worker_pointer self) {
   auto& st = self->state;
-  auto pool = st.pipe->svc.service_db.get();
   auto gen = st.gen;
-  auto retry_later = [self, gen](const caf::error& e) {
-    auto& st = self->state;
-    if (st.gen != gen || !st.unsaved) return;
-    if (++st.save_failures >= max_save_failures) {
-      // The lease runs out and another claim runs the task again.
-      log::error("AI task outcome could not be saved; its lease will expire",
-                 {{"task_id", st.current->id}, {"error", self->system().render(e)}});
-      report(self, task_doc{});
-      return;
-    }
-    self->delayed_send(self, save_retry_delay, ai_retry_atom::value, gen);
-  };
-  if (!pool) return retry_later(fail_unavailable("no service pool", 1));
   // Attempts so far: those before this claim, plus this run's.
-  int32_t attempts = st.current->attempts - 1 + std::max(st.unsaved->attempts, 1);
-  db::run(self, pool, {db::role::service, {}}, "ai/finish", finish_job(*st.pipe, st.current->id, attempts, *st.unsaved))
+  finish_request req;
+  req.task_id = st.current->id;
+  req.attempts = st.current->attempts - 1 + std::max(st.unsaved->attempts, 1);
+  req.outcome = *st.unsaved;
+  self->request(st.recorder, caf::infinite, ai_finish_atom::value, std::move(req))
       .then(
           [self, gen](task_doc& doc) {
             if (self->state.gen != gen || !self->state.unsaved) return;
             report(self, std::move(doc));
           },
-          retry_later);
+          [self, gen](const caf::error& e) {
+            auto& st = self->state;
+            if (st.gen != gen || !st.unsaved) return;
+            if (++st.save_failures >= max_save_failures) {
+              // The lease runs out and another claim runs the task again.
+              log::error("AI task outcome could not be saved; its lease will expire",
+                         {{"task_id", st.current->id}, {"error", self->system().render(e)}});
+              report(self, task_doc{});
+              return;
+            }
+            self->delayed_send(self, save_retry_delay, ai_retry_atom::value, gen);
+          });
 }
 
 void start(worker_pointer self, claimed_task t) {
@@ -136,10 +137,12 @@ void start(worker_pointer self, claimed_task t) {
 
 }  // namespace
 
-caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatcher, std::string name) {
+caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatcher, caf::actor recorder,
+                        std::string name) {
   auto& st = self->state;
   st.pipe = pipe;
   st.dispatcher = std::move(dispatcher);
+  st.recorder = std::move(recorder);
   st.info = pipe->svc.actors.add("ai_worker", name, "ai_dispatcher");
   st.info->state("idle");
   st.call = std::make_shared<net::call_handle>();

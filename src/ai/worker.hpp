@@ -19,6 +19,7 @@ struct pipeline;
 struct worker_state {
   pipeline* pipe = nullptr;
   caf::actor dispatcher;
+  caf::actor recorder;  // persists the outcome (ai_recorder)
   std::shared_ptr<actor_info> info;
 
   std::optional<claimed_task> current;
@@ -47,12 +48,14 @@ using worker_pointer = caf::stateful_actor<worker_state>*;
 ///                                 `cancelled` (ignored for any other task)
 ///   (run_atom, net::actor_task)   a provider reply (net::call_from_actor)
 ///   (ai_retry_atom, gen)          retry persisting the outcome
-/// When the outcome is persisted it sends (ai_done_atom, task id, task_doc)
+/// The outcome is persisted through `recorder` (its batches commit the ends
+/// of many runs at once). When the outcome is persisted it sends (ai_done_atom, task id, task_doc)
 /// to the dispatcher (an empty task_doc when the lease was lost).
 ///
 /// Test hook (test_hooks only): a task whose prompt is exactly
 /// "__trainia_test_crash_worker__" makes the worker throw on its first attempt.
-caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatcher, std::string name);
+caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatcher, caf::actor recorder,
+                        std::string name);
 
 /// The prompt that makes a worker crash when test hooks are on.
 constexpr const char* crash_prompt = "__trainia_test_crash_worker__";

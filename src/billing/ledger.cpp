@@ -1,6 +1,7 @@
 #include "billing/ledger.hpp"
 
 #include "core/error.hpp"
+#include "db/array_literal.hpp"
 #include "db/tx.hpp"
 
 #include <caf/make_message.hpp>
@@ -9,44 +10,6 @@
 #include <unordered_map>
 
 namespace trainia::billing {
-namespace {
-
-void append_element(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
-template <class T>
-std::string pg_int_array(const std::vector<T>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out.push_back(',');
-    out += std::to_string(items[i]);
-  }
-  out.push_back('}');
-  return out;
-}
-
-}  // namespace
-
-std::string pg_text_array(const std::vector<std::string_view>& items) {
-  size_t size = 2;
-  for (auto s : items) size += s.size() + 3;
-  std::string out;
-  out.reserve(size + size / 16);
-  out.push_back('{');
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out.push_back(',');
-    append_element(out, items[i]);
-  }
-  out.push_back('}');
-  return out;
-}
-
 std::function<caf::message(db::tx&)> store_events_job(std::vector<stripe_delivery> batch) {
   return [batch = std::move(batch)](db::tx& t) -> caf::message {
     static const auto& stmt = db::sql("billing/store_events");
@@ -81,8 +44,8 @@ std::function<caf::message(db::tx&)> store_events_job(std::vector<stripe_deliver
       counts.push_back(copies[k]);
     }
     auto r =
-        t.exec_commit(stmt, {pg_text_array(ids), pg_text_array(types), pg_text_array(payloads), pg_int_array(created),
-                             pg_text_array(subs), pg_text_array(custs), pg_int_array(counts)});
+        t.exec_commit(stmt, {db::text_array(ids), db::text_array(types), db::text_array(payloads), db::int_array(created),
+                             db::text_array(subs), db::text_array(custs), db::int_array(counts)});
     if (!r) return caf::make_message(std::move(r.error()));
     stored_batch out;
     out.events.reserve(static_cast<size_t>(r->rows()));

@@ -54,8 +54,4 @@ std::function<caf::message(db::tx&)> event_route_job(std::string event_id);
 /// unavailable), so sweeps do not retry it forever. Replies `true`.
 std::function<caf::message(db::tx&)> fail_event_job(std::string event_id, std::string error);
 
-/// PostgreSQL array literal of text elements ({"a","b\"c"}): every element
-/// quoted, `"` and `\` escaped. Exposed for tests.
-std::string pg_text_array(const std::vector<std::string_view>& items);
-
 }  // namespace trainia::billing

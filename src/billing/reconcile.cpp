@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/time.hpp"
+#include "db/array_literal.hpp"
 #include "db/tx.hpp"
 #include "observability/log.hpp"
 
@@ -42,7 +43,7 @@ std::function<caf::message(db::tx&)> known_events_job(std::vector<std::string> i
   return [ids = std::move(ids)](db::tx& t) -> caf::message {
     static const auto& stmt = db::sql("billing/known_events");
     std::vector<std::string_view> views(ids.begin(), ids.end());
-    auto r = t.exec(stmt, {pg_text_array(views)});
+    auto r = t.exec(stmt, {db::text_array(views)});
     if (!r) return caf::make_message(std::move(r.error()));
     std::vector<stored_event> out;
     for (int i = 0; i < r->rows(); ++i) out.push_back({r->text(i, 0), false, r->boolean(i, 1)});

@@ -95,6 +95,17 @@ caf::error error_of(const caf::message& m) {
 
 }  // namespace
 
+/// Finishes one task through the batch job (as the recorder would, alone in its batch).
+ai::task_doc finish_one(ai_db& d, const std::string& id, int32_t attempts, const ai::call_outcome& o,
+                        const char* instance = nullptr) {
+  ai::finish_request r{id, attempts, o};
+  auto job = ai::finish_batch_job(d.pipe, {r});
+  auto docs = reply_as<std::vector<ai::task_doc>>(instance ? d.as_service(std::move(job), instance)
+                                                           : d.as_service(std::move(job)));
+  REQUIRE(docs.size() == 1);
+  return docs[0];
+}
+
 TEST_CASE("a submit charges one run of the plan's period, past the limit it is 402 with details", "[db][ai]") {
   ai_db d;
   auto first = reply_as<ai::submit_result>(d.submit("user_q", plan(2, 10)));
@@ -269,7 +280,7 @@ TEST_CASE("an expired lease is taken over, out of attempts the task fails and it
   ai::call_outcome ok;
   ok.status = "succeeded";
   ok.result_json = R"({"content":"late","model":"m","finish_reason":"stop","usage":{}})";
-  CHECK(reply_as<ai::task_doc>(d.as_service(ai::finish_job(d.pipe, id, 1, ok), "instance-a")).id.empty());
+  CHECK(finish_one(d, id, 1, ok, "instance-a").id.empty());
   CHECK(d.admin.scalar("SELECT status FROM ai_tasks") == "running");
   // instance-b dies too, and a third claim finds the attempts spent.
   d.admin.exec("UPDATE ai_tasks SET lease_expires_at = now() - interval '1 second', attempts = 3");
@@ -299,7 +310,7 @@ TEST_CASE("finishing records usage, latency and finish_reason, and gives runs ba
   ok.completion_tokens = 2;
   ok.total_tokens = 7;
   ok.latency_ms = 52;
-  auto doc = reply_as<ai::task_doc>(d.as_service(ai::finish_job(d.pipe, ok_id, 1, ok)));
+  auto doc = finish_one(d, ok_id, 1, ok);
   CHECK(doc.status == "succeeded");
   auto j = nlohmann::json::parse(doc.json);
   CHECK(j["result"]["content"] == "hi");
@@ -320,11 +331,11 @@ TEST_CASE("finishing records usage, latency and finish_reason, and gives runs ba
   down.status = "failed";
   down.error_message = "the AI provider answered HTTP 500 (after 3 attempts)";
   down.refund = true;
-  auto failed = reply_as<ai::task_doc>(d.as_service(ai::finish_job(d.pipe, bad_id, 3, down)));
+  auto failed = finish_one(d, bad_id, 3, down);
   CHECK(failed.status == "failed");
   CHECK(d.used("user_fin") == 1);  // given back
   // A second finish (a duplicate) gives nothing back again.
-  CHECK(reply_as<ai::task_doc>(d.as_service(ai::finish_job(d.pipe, bad_id, 3, down))).id.empty());
+  CHECK(finish_one(d, bad_id, 3, down).id.empty());
   CHECK(d.used("user_fin") == 1);
 }
 
@@ -391,4 +402,48 @@ TEST_CASE("counts by status for the gauge", "[db][ai]") {
   std::map<std::string, int64_t> by;
   for (size_t i = 0; i < c.status.size(); ++i) by[c.status[i]] = c.count[i];
   CHECK(by == std::map<std::string, int64_t>{{"queued", 1}, {"running", 1}});
+}
+
+TEST_CASE("one finish batch records several runs, skips a lost lease and gives each refunded run back once",
+          "[db][ai]") {
+  ai_db d;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) ids.push_back(reply_as<ai::submit_result>(d.submit("user_batch", plan(10, 10))).task_id);
+  auto other = reply_as<ai::submit_result>(d.submit("user_batch2", plan(10, 10))).task_id;
+  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 10, false))).tasks.size() == 5);
+  CHECK(d.used("user_batch") == 4);
+  // ids[3] was taken over by another process meanwhile.
+  d.admin.exec("UPDATE ai_tasks SET lease_owner = 'instance-z' WHERE id = $1", {ids[3]});
+
+  ai::call_outcome ok;
+  ok.status = "succeeded";
+  ok.result_json = R"({"content":"a \"quoted\", {braced} answer","model":"m","finish_reason":"stop","usage":{}})";
+  ok.finish_reason = "stop";
+  ok.total_tokens = 9;
+  ai::call_outcome down;
+  down.status = "failed";
+  down.error_message = "the AI provider answered HTTP 503, {twice}, \"really\"";
+  down.refund = true;
+  std::vector<ai::finish_request> reqs{{ids[0], 1, ok}, {ids[1], 2, down}, {ids[2], 1, down}, {ids[3], 1, ok},
+                                       {other, 1, down}};
+  auto docs = reply_as<std::vector<ai::task_doc>>(d.as_service(ai::finish_batch_job(d.pipe, reqs)));
+  REQUIRE(docs.size() == 5);
+  CHECK(docs[0].id == ids[0]);
+  CHECK(docs[0].status == "succeeded");
+  CHECK(nlohmann::json::parse(docs[0].json)["result"]["content"] == "a \"quoted\", {braced} answer");
+  CHECK(docs[1].status == "failed");
+  CHECK(nlohmann::json::parse(docs[1].json)["error_message"] == down.error_message);
+  CHECK(docs[2].status == "failed");
+  CHECK(docs[3].id.empty());  // lease lost: unchanged
+  CHECK(docs[4].id == other);
+  CHECK(d.admin.scalar("SELECT status FROM ai_tasks WHERE id = $1", {ids[3]}) == "running");
+  CHECK(d.admin.scalar("SELECT total_tokens FROM ai_tasks WHERE id = $1", {ids[0]}) == "9");
+  CHECK(d.admin.scalar("SELECT attempts FROM ai_tasks WHERE id = $1", {ids[1]}) == "2");
+  // Two runs of user_batch given back in one statement, one of user_batch2.
+  CHECK(d.used("user_batch") == 2);
+  CHECK(d.used("user_batch2") == 0);
+  // The same batch again changes nothing and gives nothing back.
+  auto again = reply_as<std::vector<ai::task_doc>>(d.as_service(ai::finish_batch_job(d.pipe, reqs)));
+  for (const auto& doc : again) CHECK(doc.id.empty());
+  CHECK(d.used("user_batch") == 2);
 }

@@ -95,11 +95,3 @@ TEST_CASE("stripe event: bodies that are not an event are invalid_event", "[bill
   refused(mutate([](auto& j) { j["data"]["object"]["name"] = std::string("a\0b", 3); }));
   CHECK(parse_stripe_event(base.dump()));
 }
-
-TEST_CASE("ledger: PostgreSQL text array literals quote and escape every element", "[billing][ledger]") {
-  using trainia::billing::pg_text_array;
-  CHECK(pg_text_array({}) == "{}");
-  CHECK(pg_text_array({"a", ""}) == R"({"a",""})");
-  CHECK(pg_text_array({R"({"k":"v\"x"})", "back\\slash", "NULL", "a,b"}) ==
-        R"({"{\"k\":\"v\\\"x\"}","back\\slash","NULL","a,b"})");
-}

@@ -1,5 +1,12 @@
-UPDATE ai_tasks
+-- Extends the leases of this process's running tasks. Rows are locked in id
+-- order, as ai/finish_batch locks them, so the two never deadlock.
+UPDATE ai_tasks a
    SET lease_expires_at = now() + make_interval(secs => $2::integer)
- WHERE lease_owner = $1
-   AND status = 'running'
-RETURNING id, cancel_requested
+  FROM (SELECT id
+          FROM ai_tasks
+         WHERE lease_owner = $1
+           AND status = 'running'
+         ORDER BY id
+           FOR UPDATE) held
+ WHERE a.id = held.id
+RETURNING a.id, a.cancel_requested
