@@ -26,12 +26,10 @@ list(APPEND TRAINIA_SQL_FILES
   ai/finish_batch.sql
   ai/finished_tasks.sql
   ai/get_task.sql
-  ai/in_flight.sql
   ai/insert_task.sql
   ai/list_tasks.sql
   ai/renew_leases.sql
   ai/reserve_run.sql
-  ai/usage_now.sql
 )
 list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql)
 list(APPEND TRAINIA_UNIT_TEST_SOURCES

@@ -58,42 +58,36 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
       static const auto& ensure = db::sql("ai/ensure_profile");
       static const auto& find = db::sql("ai/find_by_key");
       static const auto& reserve = db::sql("ai/reserve_run");
-      static const auto& usage = db::sql("ai/usage_now");
-      static const auto& in_flight = db::sql("ai/in_flight");
       static const auto& insert = db::sql("ai/insert_task");
       const auto& user = t.who().user_id;
       db::param key_param = key ? db::param(*key) : db::param(std::nullopt);
-      // One round trip. Each statement sees those before it; the in-flight
-      // count runs after the reservation's row lock, so it sees any task a
-      // concurrent submit of this user committed meanwhile. Without an
-      // Idempotency-Key there is nothing to look up.
+      // A worker slot is taken up front (the statement claims the task for
+      // this process when it has one) and given back unless the task starts.
+      slot_guard slot(p);
+      bool queue_full = !slot.taken() && p.queued_hint.load(std::memory_order_relaxed) >= p.cfg.ai_queue_limit;
+      // One round trip, COMMIT included. Each statement sees those before it;
+      // the insert counts the user's tasks in flight after the reservation's
+      // row lock, and undoes the reservation whenever it inserts nothing (see
+      // ai/insert_task.sql). Without an Idempotency-Key there is nothing to
+      // look up.
       std::vector<std::pair<const db::statement*, db::params>> batch;
       batch.reserve(4);
       batch.push_back({&ensure, {user}});
       if (key) batch.push_back({&find, {user, key_param, input}});
       batch.push_back({&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}});
-      batch.push_back({&in_flight, {user}});
-      auto checks = t.exec_batch(batch, false);
-      if (!checks) return error_reply(std::move(checks.error()));
-      const auto& r = *checks;
-      const size_t at = key ? 2 : 1;  // the reservation's result
+      batch.push_back({&insert, {user, input, model, key_param, p.cfg.ai_max_attempts, p.cfg.ai_task_deadline_ms,
+                                 plan.period_start, slot.taken(), p.svc.instance_id, p.cfg.ai_lease_seconds,
+                                 static_cast<int64_t>(plan.ai_max_concurrent), queue_full}});
+      auto done = t.exec_batch(batch, true);
+      if (!done) return error_reply(std::move(done.error()));
+      const auto& r = *done;
       if (key && !r[1].empty()) return replay_or_conflict(r[1]);
-      if (r[at].empty()) {
-        // Refused: read the usage for the error's details (the rare path).
-        auto used = t.exec(usage, {user, plan.period_start});
-        if (!used) return error_reply(std::move(used.error()));
-        return error_reply(quota_exceeded(plan, used->int64(0, 0)));
-      }
-      if (r[at + 1].int64(0, 0) >= plan.ai_max_concurrent)
-        return error_reply(too_many_in_flight(plan.ai_max_concurrent));
-
-      slot_guard slot(p);
-      if (!slot.taken() && p.queued_hint.load(std::memory_order_relaxed) >= p.cfg.ai_queue_limit)
+      const auto& ins = r.back();
+      if (!ins.boolean(0, 0)) return error_reply(quota_exceeded(plan, ins.int64(0, 1)));
+      if (ins.int64(0, 2) >= plan.ai_max_concurrent) return error_reply(too_many_in_flight(plan.ai_max_concurrent));
+      if (queue_full)
         return error_reply(fail_unavailable("the AI queue is full; retry shortly", 5, "ai queue at its limit"));
-      auto ins = t.exec_commit(insert, {user, input, model, key_param, p.cfg.ai_max_attempts, p.cfg.ai_task_deadline_ms,
-                                        plan.period_start, slot.taken(), p.svc.instance_id, p.cfg.ai_lease_seconds});
-      if (!ins) return error_reply(std::move(ins.error()));
-      if (ins->empty()) {
+      if (ins.is_null(0, 3)) {
         // A concurrent submit with the same key won; our reservation was undone.
         auto again = t.exec(find, {user, key_param, input});
         if (!again) return error_reply(std::move(again.error()));
@@ -102,12 +96,12 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
         return replay_or_conflict(*again);
       }
       claimed_task task;
-      task.id = ins->text(0, 0);
+      task.id = ins.text(0, 3);
       task.user_id = user;
       task.input_json = input;
-      task.attempts = static_cast<int32_t>(ins->int64(0, 2));
-      task.max_attempts = static_cast<int32_t>(ins->int64(0, 3));
-      task.remaining_ms = ins->int64(0, 4);
+      task.attempts = static_cast<int32_t>(ins.int64(0, 5));
+      task.max_attempts = static_cast<int32_t>(ins.int64(0, 6));
+      task.remaining_ms = ins.int64(0, 7);
       if (slot.taken()) {
         // Committed and ours: start it now rather than at the next poll.
         if (auto d = p.dispatcher.get()) {
@@ -120,7 +114,7 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
         p.queued_changed(+1);
         p.queued_inserts.fetch_add(1, std::memory_order_relaxed);
       }
-      return caf::make_message(submit_result{ins->text(0, 0), "queued", false});
+      return caf::make_message(submit_result{ins.text(0, 3), "queued", false});
     };
     return j;
   };

@@ -21,8 +21,8 @@ struct pipeline;
 using job_fn = std::function<caf::message(db::tx&)>;
 
 /// The plan_job of a submit, run by the user's session actor (RLS as that
-/// user, serialised with their writes). In one transaction and two round
-/// trips: ensure the profile, find an earlier task with the same
+/// user, serialised with their writes). In one transaction and one round
+/// trip (COMMIT included): ensure the profile, find an earlier task with the same
 /// Idempotency-Key (→ replay, or 409 if the request differs), reserve a run
 /// in usage_counters for the plan's period (none left → 402 quota_exceeded
 /// with details {plan, limit, used}), count the user's tasks in flight (≥
