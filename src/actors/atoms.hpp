@@ -60,5 +60,6 @@ using ai_count_atom = caf::atom_constant<caf::atom("ai_count")>;
 using ai_expire_atom = caf::atom_constant<caf::atom("ai_expire")>;
 using ai_retry_atom = caf::atom_constant<caf::atom("ai_retry")>;
 using ai_finish_atom = caf::atom_constant<caf::atom("ai_finish")>;
+using ai_announce_atom = caf::atom_constant<caf::atom("ai_announc")>;
 
 }  // namespace trainia

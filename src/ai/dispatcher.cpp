@@ -32,6 +32,10 @@ constexpr std::chrono::seconds recent_ttl{5};
 constexpr size_t recent_trim_after = 1024;
 constexpr std::chrono::seconds cancel_wait{5};
 const db::access service_role{db::role::service, {}};
+// Queued tasks are announced to the other processes at most this often: a
+// NOTIFY commits under a database-wide lock, so one per submit would make a
+// burst of queued submits commit one by one.
+constexpr std::chrono::milliseconds announce_window{20};
 
 std::chrono::milliseconds ms(int v) {
   return std::chrono::milliseconds(v);
@@ -299,6 +303,38 @@ void check_remote(dispatcher_pointer self) {
           [self](caf::error&) { self->state.checking_remote = false; });
 }
 
+/// Tells the other processes (NOTIFY) that local submits queued tasks, at
+/// most once per announce_window; what is queued meanwhile is announced at
+/// the end of the window.
+void announce(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto wait = st.last_announce + announce_window - clock::now();
+  if (wait > clock::duration::zero()) {
+    if (!st.announce_armed) {
+      st.announce_armed = true;
+      self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(wait) + ms(1),
+                         ai_announce_atom::value);
+    }
+    return;
+  }
+  st.announce_armed = false;
+  auto pool = st.pipe->svc.service_db.get();
+  if (!pool) {  // the service pool restarts: try again in a while
+    st.announce_armed = true;
+    self->delayed_send(self, std::chrono::seconds(1), ai_announce_atom::value);
+    return;
+  }
+  if (!st.pipe->announce_owed.exchange(false, std::memory_order_acq_rel)) return;
+  st.last_announce = clock::now();
+  db::run(self, pool, service_role, "ai/announce_queued", announce_job())
+      .then([](bool) {},
+            [self](caf::error&) {
+              // The others still find the tasks at their next poll; try again.
+              self->state.pipe->announce_owed.store(true, std::memory_order_release);
+              self->send(self, ai_announce_atom::value);
+            });
+}
+
 /// Answers every waiter before the dispatcher goes (a dropped promise would
 /// leave them to the HTTP deadline): after a crash with "" (they read the
 /// task themselves), on shutdown with 503 (the database is going too).
@@ -352,6 +388,7 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
   auto lease_ms = std::max(100, pipe->cfg.ai_lease_seconds * 1000 / 3);
   self->send(self, ai_poll_atom::value);  // resume the queue the database holds
   self->send(self, ai_count_atom::value);
+  if (pipe->announce_owed.load(std::memory_order_acquire)) self->send(self, ai_announce_atom::value);
   self->delayed_send(self, ms(lease_ms), ai_renew_atom::value);
   return {
       [=](ai_start_atom, claimed_task& t) {
@@ -408,6 +445,10 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
       [=](ai_wake_atom) {
         self->state.info->handled();
         poll(self);
+      },
+      [=](ai_announce_atom) {
+        self->state.info->handled();
+        announce(self);
       },
       [=](ai_poll_atom) {
         auto& st = self->state;

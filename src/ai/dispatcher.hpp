@@ -46,6 +46,8 @@ struct dispatcher_state {
   std::unordered_map<std::string, std::string> recent;  // task id → task JSON
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> recent_order;
 
+  std::chrono::steady_clock::time_point last_announce{};
+  bool announce_armed = false;  // a delayed ai_announce_atom is on its way
   bool polling = false;
   bool poll_again = false;
   bool first_poll = true;     // also resumes tasks this process already holds
@@ -84,6 +86,8 @@ using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 ///   (ai_start_atom, claimed_task)               a task a submit claimed for this process
 ///                                               (its worker slot already taken)
 ///   ai_wake_atom                                poll now (the spot for a LISTEN/NOTIFY wake-up)
+///   ai_announce_atom                            a local submit queued a task: NOTIFY the other
+///                                               processes (at most once per announce window)
 ///   (ai_wait_atom, task id, ms) -> std::string  the task's JSON when it ends here within
 ///                                               `ms`, else "" (answered at the latest then)
 ///   (ai_cancel_atom, task id) -> std::string    abandons the task if it runs here and answers

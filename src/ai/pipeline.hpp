@@ -36,6 +36,9 @@ struct pipeline {
   /// Tasks this process inserted as queued, ever (tells the dispatcher that a
   /// poll may find work it could not see before).
   std::atomic<uint64_t> queued_inserts{0};
+  /// A local submit queued a task that the other processes were not told
+  /// of yet; the dispatcher announces it (ai_announce_atom).
+  std::atomic<bool> announce_owed{false};
 
   obs::histogram* provider_duration = nullptr;
   std::array<obs::gauge*, statuses.size()> by_status{};

@@ -101,6 +101,15 @@ job_fn renew_job(const pipeline& p) {
   };
 }
 
+job_fn announce_job() {
+  return [](db::tx& t) -> caf::message {
+    static const auto& announce = db::sql("ai/announce_queued");
+    auto r = t.exec_commit(announce, {});
+    if (!r) return caf::make_message(std::move(r.error()));
+    return caf::make_message(true);
+  };
+}
+
 job_fn count_job() {
   return [](db::tx& t) -> caf::message {
     static const auto& count = db::sql("ai/count_by_status");

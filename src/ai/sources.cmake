@@ -18,6 +18,7 @@ list(APPEND TRAINIA_CORE_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/src/ai/worker_slots.cpp
 )
 list(APPEND TRAINIA_SQL_FILES
+  ai/announce_queued.sql
   ai/cancel_task.sql
   ai/claim.sql
   ai/count_by_status.sql
@@ -31,7 +32,7 @@ list(APPEND TRAINIA_SQL_FILES
   ai/renew_leases.sql
   ai/reserve_run.sql
 )
-list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql)
+list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql 0009_ai_queue_announce.sql)
 list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/openai_wire_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/retry_policy_test.cpp

@@ -113,6 +113,10 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
       } else {
         p.queued_changed(+1);
         p.queued_inserts.fetch_add(1, std::memory_order_relaxed);
+        // Other processes may have free workers: the dispatcher tells them
+        // (one message per announcement, however many submits queue).
+        if (!p.announce_owed.exchange(true, std::memory_order_acq_rel))
+          if (auto d = p.dispatcher.get()) caf::anon_send(d, ai_announce_atom::value);
       }
       return caf::make_message(submit_result{ins.text(0, 3), "queued", false});
     };

@@ -58,6 +58,9 @@ job_fn finish_batch_job(const pipeline& p, std::vector<finish_request> reqs);
 /// Renews the leases of this process's running tasks → lease_batch.
 job_fn renew_job(const pipeline& p);
 
+/// NOTIFY trainia_ai_queued (every process's dispatcher polls) → bool.
+job_fn announce_job();
+
 /// Counts tasks by status → status_counts.
 job_fn count_job();
 
