@@ -56,7 +56,6 @@ job_fn finish_batch_job(const pipeline& p, std::vector<finish_request> reqs) {
     std::vector<long long> attempts;
     std::vector<std::optional<long long>> prompt, completion, total, latency;
     std::vector<bool> refunds;
-    for (auto* v : {&ids, &statuses}) v->reserve(n);
     for (const auto& r : reqs) {
       const auto& o = r.outcome;
       ids.push_back(r.task_id);

@@ -22,24 +22,28 @@ void flush(recorder_pointer self) {
       st.queue.clear();
       return;
     }
+    // The requests (results included) move into the job; the promises wait here.
     size_t n = std::min(st.queue.size(), recorder_batch_max);
-    auto batch = std::make_shared<std::vector<recorder_state::waiting>>(
-        std::make_move_iterator(st.queue.begin()), std::make_move_iterator(st.queue.begin() + static_cast<long>(n)));
-    st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
     std::vector<finish_request> reqs;
-    reqs.reserve(batch->size());
-    for (const auto& w : *batch) reqs.push_back(w.req);
+    auto promises = std::make_shared<std::vector<caf::response_promise>>();
+    reqs.reserve(n);
+    promises->reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      reqs.push_back(std::move(st.queue[i].req));
+      promises->push_back(std::move(st.queue[i].promise));
+    }
+    st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<std::ptrdiff_t>(n));
     ++st.in_flight;
     db::run(self, pool, {db::role::service, {}}, "ai/finish_batch", finish_batch_job(*st.pipe, std::move(reqs)))
         .then(
-            [self, batch](std::vector<task_doc>& docs) {
-              for (size_t i = 0; i < batch->size(); ++i)
-                (*batch)[i].promise.deliver(i < docs.size() ? std::move(docs[i]) : task_doc{});
+            [self, promises](std::vector<task_doc>& docs) {
+              // One document per request, in their order (finish_batch_job).
+              for (size_t i = 0; i < promises->size(); ++i) (*promises)[i].deliver(std::move(docs[i]));
               --self->state.in_flight;
               flush(self);
             },
-            [self, batch](caf::error& e) {
-              for (auto& w : *batch) w.promise.deliver(e);
+            [self, promises](caf::error& e) {
+              for (auto& rp : *promises) rp.deliver(e);
               --self->state.in_flight;
               flush(self);
             });

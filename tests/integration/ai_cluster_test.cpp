@@ -185,8 +185,7 @@ TEST_CASE("a task queued by one process wakes an idle other one at once (NOTIFY)
   auto c = a.client();
   REQUIRE(submit(c, a.auth("user_busy"), {{"prompt", "keeps a busy"}}).status == 202);
   REQUIRE(fake.wait_for("POST", chat_path, 1, 5s));
-  // b starts only now (a submit that meets a's dispatcher mid-poll is queued
-  // for any process, so a b started earlier could take the blocker). It looks
+  // b starts only now, so the blocker surely runs on a. It looks
   // at the queue on its own only once a minute: only the notification can
   // make it take the task within the time checked below.
   trainia_server b(server_options{.env = provider_env(fake, {{"TRAINIA_AI_POLL_INTERVAL_MS", "60000"}}),
