@@ -54,19 +54,50 @@ void deliver(dispatcher_pointer self, const std::string& id, const std::string& 
   if (it == st.waiters.end()) return;
   for (auto& w : it->second) {
     w.promise.deliver(json);
-    st.waiter_task.erase(w.id);
+    st.deadlines.erase({w.deadline, w.id});
   }
   st.waiters.erase(it);
+}
+
+void arm_expiry(dispatcher_pointer self) {
+  auto& st = self->state;
+  if (st.deadlines.empty()) return;
+  auto next = st.deadlines.begin()->first.first;
+  if (next >= st.expiry_armed_at) return;  // an earlier tick is on its way
+  st.expiry_armed_at = next;
+  auto delay = std::chrono::ceil<std::chrono::milliseconds>(std::max(next - clock::now(), clock::duration::zero()));
+  self->delayed_send(self, delay, ai_expire_atom::value, ++st.expiry_generation);
 }
 
 caf::response_promise add_waiter(dispatcher_pointer self, const std::string& id, std::chrono::milliseconds limit) {
   auto& st = self->state;
   auto rp = self->make_response_promise();
   auto wid = ++st.next_waiter;
-  st.waiters[id].push_back({wid, rp});
-  st.waiter_task[wid] = id;
-  self->delayed_send(self, limit, ai_expire_atom::value, wid);
+  auto deadline = clock::now() + limit;
+  st.waiters[id].push_back({wid, deadline, rp});
+  st.deadlines.emplace(std::make_pair(deadline, wid), id);
+  arm_expiry(self);
   return rp;
+}
+
+/// Answers (with nothing: the caller reads the row) the waiters whose time is up.
+void expire_waiters(dispatcher_pointer self) {
+  auto& st = self->state;
+  auto now = clock::now();
+  while (!st.deadlines.empty() && st.deadlines.begin()->first.first <= now) {
+    auto node = st.deadlines.extract(st.deadlines.begin());
+    auto wid = node.key().second;
+    auto it = st.waiters.find(node.mapped());
+    if (it == st.waiters.end()) continue;
+    auto& list = it->second;
+    for (size_t k = 0; k < list.size(); ++k)
+      if (list[k].id == wid) {
+        list[k].promise.deliver(std::string{});
+        list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
+        break;
+      }
+    if (list.empty()) st.waiters.erase(it);
+  }
 }
 
 void trim_recent(dispatcher_pointer self) {
@@ -153,7 +184,12 @@ void poll(dispatcher_pointer self) {
   st.poll_again = false;
   st.inserts_seen = st.pipe->queued_inserts.load(std::memory_order_relaxed);
   bool own = st.first_poll;
-  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, n, own))
+  // Expired leases (a process died) are looked for at most once per poll
+  // interval; the polls between only take queued tasks (see ai/claim.sql).
+  auto now = clock::now();
+  bool with_expired = now - st.last_expired_scan >= ms(st.pipe->cfg.ai_poll_interval_ms);
+  if (with_expired) st.last_expired_scan = now;
+  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, n, own, with_expired))
       .then(
           [self, n, own](claimed_batch& b) {
             auto& st = self->state;
@@ -186,7 +222,7 @@ void reclaim(dispatcher_pointer self, const std::string& id) {
     deliver(self, id, {});  // waiters read the task themselves
   };
   if (!pool) return give_up();
-  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, 1, true, id))
+  db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, 1, true, true, id))
       .then(
           [self, give_up](claimed_batch& b) {
             if (b.tasks.empty()) return give_up();
@@ -348,7 +384,7 @@ void release_waiters(dispatcher_pointer self, bool shutdown) {
         w.promise.deliver(std::string{});
     }
   st.waiters.clear();
-  st.waiter_task.clear();
+  st.deadlines.clear();
 }
 
 }  // namespace
@@ -428,19 +464,12 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
         if (auto it = st.recent.find(id); it != st.recent.end()) return it->second;
         return std::string{};
       },
-      [=](ai_expire_atom, uint64_t wid) {
+      [=](ai_expire_atom, uint64_t generation) {
         auto& st = self->state;
-        auto it = st.waiter_task.find(wid);
-        if (it == st.waiter_task.end()) return;
-        auto& list = st.waiters[it->second];
-        for (size_t k = 0; k < list.size(); ++k)
-          if (list[k].id == wid) {
-            list[k].promise.deliver(std::string{});
-            list.erase(list.begin() + static_cast<std::ptrdiff_t>(k));
-            break;
-          }
-        if (list.empty()) st.waiters.erase(it->second);
-        st.waiter_task.erase(it);
+        if (generation != st.expiry_generation) return;  // superseded by an earlier tick
+        st.expiry_armed_at = clock::time_point::max();
+        expire_waiters(self);
+        arm_expiry(self);
       },
       [=](ai_wake_atom) {
         self->state.info->handled();

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,18 +36,25 @@ struct dispatcher_state {
   std::unordered_map<std::string, size_t> running;  // task id → worker index
 
   // Callers waiting for a task to end here (?wait, cancel).
+  // Their time limits share one timer (the earliest deadline): a delayed
+  // message per waiter could not be cancelled and would hold its memory for
+  // the whole `wait` after the task ended.
   struct waiter {
     uint64_t id;
+    std::chrono::steady_clock::time_point deadline;
     caf::response_promise promise;
   };
   std::unordered_map<std::string, std::vector<waiter>> waiters;  // by task id
-  std::unordered_map<uint64_t, std::string> waiter_task;
+  std::map<std::pair<std::chrono::steady_clock::time_point, uint64_t>, std::string> deadlines;  // → task id
   uint64_t next_waiter = 0;
+  std::chrono::steady_clock::time_point expiry_armed_at = std::chrono::steady_clock::time_point::max();
+  uint64_t expiry_generation = 0;  // an ai_expire_atom of an older generation was superseded
   // Tasks that ended here lately, for a waiter that arrives after the end.
   std::unordered_map<std::string, std::string> recent;  // task id → task JSON
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> recent_order;
 
   std::chrono::steady_clock::time_point last_announce{};
+  std::chrono::steady_clock::time_point last_expired_scan{};  // the last claim that looked for expired leases
   bool announce_armed = false;  // a delayed ai_announce_atom is on its way
   bool polling = false;
   bool poll_again = false;

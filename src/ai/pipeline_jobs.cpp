@@ -21,11 +21,11 @@ std::optional<long long> count_or_null(int64_t v) {
 
 }  // namespace
 
-job_fn claim_job(const pipeline& p, int n, bool include_own, std::optional<std::string> only_id) {
-  return [owner = p.svc.instance_id, lease = p.cfg.ai_lease_seconds, n, include_own,
+job_fn claim_job(const pipeline& p, int n, bool include_own, bool with_expired, std::optional<std::string> only_id) {
+  return [owner = p.svc.instance_id, lease = p.cfg.ai_lease_seconds, n, include_own, with_expired,
           only_id = std::move(only_id)](db::tx& t) -> caf::message {
     static const auto& claim = db::sql("ai/claim");
-    auto r = t.exec_commit(claim, {owner, n, lease, include_own, only_id});
+    auto r = t.exec_commit(claim, {owner, n, lease, include_own, only_id, with_expired || include_own || only_id.has_value()});
     if (!r) return caf::make_message(std::move(r.error()));
     claimed_batch b;
     for (int i = 0; i < r->rows(); ++i) {

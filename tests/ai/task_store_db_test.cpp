@@ -229,7 +229,7 @@ TEST_CASE("claims never hand one task to two processes and take the oldest first
       ai::pipeline pipe{s};
       for (;;) {
         db::tx t(*c, {db::role::service, {}}, instance);
-        auto reply = ai::claim_job(pipe, 3, false)(t);
+        auto reply = ai::claim_job(pipe, 3, false, true)(t);
         t.finish(!reply.match_elements<caf::error>());
         REQUIRE(reply.match_elements<ai::claimed_batch>());
         auto b = reply.get_as<ai::claimed_batch>(0);
@@ -253,7 +253,7 @@ TEST_CASE("claims never hand one task to two processes and take the oldest first
   ai_db e;
   auto first = reply_as<ai::submit_result>(e.submit("user_order", plan(10, 10), "one")).task_id;
   reply_as<ai::submit_result>(e.submit("user_order", plan(10, 10), "two"));
-  auto b = reply_as<ai::claimed_batch>(e.as_service(ai::claim_job(e.pipe, 1, false)));
+  auto b = reply_as<ai::claimed_batch>(e.as_service(ai::claim_job(e.pipe, 1, false, true)));
   REQUIRE(b.tasks.size() == 1);
   CHECK(b.tasks[0].id == first);
   CHECK(b.from_queue == 1);
@@ -262,15 +262,18 @@ TEST_CASE("claims never hand one task to two processes and take the oldest first
 TEST_CASE("an expired lease is taken over, out of attempts the task fails and its run is given back", "[db][ai]") {
   ai_db d;
   auto id = reply_as<ai::submit_result>(d.submit("user_lease", plan(10, 10))).task_id;
-  CHECK(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false), "instance-a")).tasks.size() == 1);
+  CHECK(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false, true), "instance-a")).tasks.size() == 1);
   // A live lease is not taken by another process.
   obs::registry reg;
   services other_svc{d.cfg, reg, "instance-b"};
   ai::pipeline other{other_svc};
-  CHECK(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(other, 5, false), "instance-b")).tasks.empty());
+  CHECK(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(other, 5, false, true), "instance-b")).tasks.empty());
   // instance-a dies; its lease runs out.
   d.admin.exec("UPDATE ai_tasks SET lease_expires_at = now() - interval '1 second'");
-  auto b = reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(other, 5, false), "instance-b"));
+  // A claim for queued tasks only (the polls between two lease scans) leaves it.
+  CHECK(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(other, 5, false, false), "instance-b")).tasks.empty());
+  CHECK(d.admin.scalar("SELECT lease_owner FROM ai_tasks") == "instance-a");
+  auto b = reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(other, 5, false, true), "instance-b"));
   REQUIRE(b.tasks.size() == 1);
   CHECK(b.tasks[0].id == id);
   CHECK(b.tasks[0].attempts == 2);
@@ -284,7 +287,7 @@ TEST_CASE("an expired lease is taken over, out of attempts the task fails and it
   CHECK(d.admin.scalar("SELECT status FROM ai_tasks") == "running");
   // instance-b dies too, and a third claim finds the attempts spent.
   d.admin.exec("UPDATE ai_tasks SET lease_expires_at = now() - interval '1 second', attempts = 3");
-  auto last = reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false)));
+  auto last = reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false, true)));
   CHECK(last.tasks.empty());
   CHECK(last.ended == std::vector<std::string>{id});
   auto row = d.admin.query("SELECT status, error_message, lease_owner, quota_refunded FROM ai_tasks");
@@ -299,7 +302,7 @@ TEST_CASE("finishing records usage, latency and finish_reason, and gives runs ba
   ai_db d;
   auto ok_id = reply_as<ai::submit_result>(d.submit("user_fin", plan(10, 10))).task_id;
   auto bad_id = reply_as<ai::submit_result>(d.submit("user_fin", plan(10, 10))).task_id;
-  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false))).tasks.size() == 2);
+  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 5, false, true))).tasks.size() == 2);
   CHECK(d.used("user_fin") == 2);
   ai::call_outcome ok;
   ok.status = "succeeded";
@@ -350,7 +353,7 @@ TEST_CASE("cancel: a queued task at once with its run back, a running one flagge
   CHECK(is(error_of(d.as_user("user_x", ai::cancel_task_job(d.pipe, queued))), errc::conflict));
 
   auto running = reply_as<ai::submit_result>(d.submit("user_x", plan(10, 10))).task_id;
-  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false))).tasks.size() == 1);
+  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false, true))).tasks.size() == 1);
   auto r = reply_as<ai::cancel_result>(d.as_user("user_x", ai::cancel_task_job(d.pipe, running)));
   CHECK(r.previous == "running");
   CHECK(r.task.status == "running");
@@ -368,7 +371,7 @@ TEST_CASE("cancel: a queued task at once with its run back, a running one flagge
 TEST_CASE("lease renewals do not move updated_at, transitions do", "[db][ai]") {
   ai_db d;
   auto id = reply_as<ai::submit_result>(d.submit("user_t", plan(10, 10))).task_id;
-  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false))).tasks.size() == 1);
+  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false, true))).tasks.size() == 1);
   auto before = d.admin.scalar("SELECT updated_at::text FROM ai_tasks");
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   reply_as<ai::lease_batch>(d.as_service(ai::renew_job(d.pipe)));
@@ -397,7 +400,7 @@ TEST_CASE("counts by status for the gauge", "[db][ai]") {
   ai_db d;
   reply_as<ai::submit_result>(d.submit("user_n", plan(10, 10)));
   reply_as<ai::submit_result>(d.submit("user_n", plan(10, 10)));
-  reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false)));
+  reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 1, false, true)));
   auto c = reply_as<ai::status_counts>(d.as_service(ai::count_job()));
   std::map<std::string, int64_t> by;
   for (size_t i = 0; i < c.status.size(); ++i) by[c.status[i]] = c.count[i];
@@ -410,7 +413,7 @@ TEST_CASE("one finish batch records several runs, skips a lost lease and gives e
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) ids.push_back(reply_as<ai::submit_result>(d.submit("user_batch", plan(10, 10))).task_id);
   auto other = reply_as<ai::submit_result>(d.submit("user_batch2", plan(10, 10))).task_id;
-  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 10, false))).tasks.size() == 5);
+  REQUIRE(reply_as<ai::claimed_batch>(d.as_service(ai::claim_job(d.pipe, 10, false, true))).tasks.size() == 5);
   CHECK(d.used("user_batch") == 4);
   // ids[3] was taken over by another process meanwhile.
   d.admin.exec("UPDATE ai_tasks SET lease_owner = 'instance-z' WHERE id = $1", {ids[3]});

@@ -2,7 +2,10 @@
 // submits, the echo provider of dev mode and an unconfigured provider.
 #include "ai/ai_fixture.hpp"
 
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 using namespace trainia::test;
 using namespace trainia::test::ai;
@@ -220,4 +223,46 @@ TEST_CASE("outside dev mode a missing OPENAI_API_KEY makes submits 503 with a cl
   CHECK(db.count("SELECT count(*) FROM ai_tasks") == 0);
   // Validation still comes first.
   CHECK(submit(c, s.auth("user_nokey"), json::object()).status == 400);
+}
+
+TEST_CASE("a wait that runs out answers 202 with the task unfinished, each waiter at its own limit",
+          "[integration][ai]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request&) {
+    auto r = json_reply(200, completion("slow but sure"));
+    r.delay = 4000ms;
+    return r;
+  });
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CALL_TIMEOUT_MS", "10000"}})});
+  // The longer wait is registered first; the shorter one, registered later,
+  // must still be answered at its own limit, before the longer one.
+  std::mutex m;
+  std::vector<std::string> order;
+  http_response long_wait, short_wait;
+  std::thread first([&] {
+    auto c = s.client();
+    long_wait = submit(c, s.auth("user_wait_long"), {{"prompt", "three seconds"}}, "?wait=3");
+    std::lock_guard lock(m);
+    order.push_back("long");
+  });
+  std::this_thread::sleep_for(500ms);
+  std::thread second([&] {
+    auto c = s.client();
+    short_wait = submit(c, s.auth("user_wait_short"), {{"prompt", "one second"}}, "?wait=1");
+    std::lock_guard lock(m);
+    order.push_back("short");
+  });
+  first.join();
+  second.join();
+  REQUIRE(order == std::vector<std::string>{"short", "long"});
+  for (const auto* r : {&long_wait, &short_wait}) {
+    REQUIRE(r->status == 202);
+    CHECK((r->json()["status"] == "running" || r->json()["status"] == "queued"));
+  }
+  // The tasks go on and end.
+  auto c = s.client();
+  auto a = s.auth("user_wait_short");
+  auto done = await_task(c, a, short_wait.json()["task_id"].get<std::string>());
+  CHECK(done["status"] == "succeeded");
+  CHECK(done["result"]["content"] == "slow but sure");
 }
