@@ -37,8 +37,16 @@ token_cache::shard& token_cache::shard_for(std::string_view token) const noexcep
   return shards_[(h ^ (h >> 29)) % shard_count_];
 }
 
-bool token_cache::usable(const principal& p, int64_t now) const noexcept {
-  return now <= saturating_add(p.expires_at, leeway_);
+bool token_cache::usable(int64_t expires_at, int64_t now) const noexcept {
+  return now <= saturating_add(expires_at, leeway_);
+}
+
+void token_cache::shard::erase(map::iterator it) {
+  entries.erase(it);
+  if (!entries.empty()) return;
+  // The map's buckets come from the pool too: rebuild it empty, then release.
+  map{&pool}.swap(entries);
+  pool.release();
 }
 
 std::optional<principal> token_cache::find(std::string_view token, int64_t now) const {
@@ -48,11 +56,11 @@ std::optional<principal> token_cache::find(std::string_view token, int64_t now) 
   auto& entries = s.entries;
   const auto it = entries.find(token);
   if (it == entries.end()) return std::nullopt;
-  if (!usable(it->second, now)) {
-    entries.erase(it);
+  if (!usable(it->second.expires_at, now)) {
+    s.erase(it);
     return std::nullopt;
   }
-  return it->second;
+  return it->second.to_principal();
 }
 
 void token_cache::insert(std::string_view token, const principal& p, int64_t now) {
@@ -61,15 +69,15 @@ void token_cache::insert(std::string_view token, const principal& p, int64_t now
   std::lock_guard lock(s.mutex);
   auto& entries = s.entries;
   if (const auto it = entries.find(token); it != entries.end()) {
-    it->second = p;
+    it->second = entry(p, &s.pool);
     return;
   }
   if (entries.size() >= per_shard_) {
-    std::erase_if(entries, [&](const auto& kv) { return !usable(kv.second, now); });
+    std::erase_if(entries, [&](const auto& kv) { return !usable(kv.second.expires_at, now); });
     const size_t target = per_shard_ - std::max<size_t>(1, per_shard_ / 8);
     while (entries.size() > target) entries.erase(entries.begin());
   }
-  entries.emplace(std::string(token), p);
+  entries.emplace(std::piecewise_construct, std::forward_as_tuple(token), std::forward_as_tuple(p, &s.pool));
 }
 
 void token_cache::insert(std::string_view token, const principal& p) {
@@ -81,6 +89,15 @@ size_t token_cache::size() const {
   for (size_t i = 0; i < shard_count_; ++i) {
     std::lock_guard lock(shards_[i].mutex);
     total += shards_[i].entries.size();
+  }
+  return total;
+}
+
+size_t token_cache::bytes_held() const {
+  size_t total = 0;
+  for (size_t i = 0; i < shard_count_; ++i) {
+    std::lock_guard lock(shards_[i].mutex);
+    total += shards_[i].heap.held;
   }
   return total;
 }

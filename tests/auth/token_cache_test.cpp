@@ -77,6 +77,32 @@ TEST_CASE("token_cache entries expire at exp + leeway and are then dropped",
   CHECK_FALSE(cache.find("tok", now).has_value());
 }
 
+TEST_CASE("token_cache keeps its entries in pools it gives back once a shard empties", "[auth][token_cache]") {
+  token_cache cache(1000, 4, 0);
+  const auto empty = cache.bytes_held();  // the pools' own bookkeeping
+  CHECK(empty < 16 * 1024);
+  const std::string long_token(700, 'x');  // about the size of a Clerk session token
+  for (int i = 0; i < 200; ++i) {
+    auto p = make_principal("user_" + std::string(30, 'u') + std::to_string(i), now + 10);
+    p.authorized_party = "https://app.example.com";
+    cache.insert(long_token + std::to_string(i), p, now);
+  }
+  REQUIRE(cache.size() == 200);
+  const auto held = cache.bytes_held();
+  CHECK(held >= empty + 200 * 700);  // tokens, strings and nodes all come from the pools
+  auto hit = cache.find(long_token + "7", now);
+  REQUIRE(hit.has_value());
+  CHECK(hit->user_id == "user_" + std::string(30, 'u') + "7");
+  CHECK(hit->authorized_party == "https://app.example.com");
+  // Every entry expires; the lookups that meet them drop them, and the shards give their pools back.
+  for (int i = 0; i < 200; ++i) CHECK_FALSE(cache.find(long_token + std::to_string(i), now + 11).has_value());
+  CHECK(cache.size() == 0);
+  CHECK(cache.bytes_held() <= empty);
+  // And they work again afterwards.
+  cache.insert("again", make_principal("u2", now + 60), now);
+  CHECK(cache.find("again", now)->user_id == "u2");
+}
+
 TEST_CASE("a full shard purges expired entries before evicting live ones", "[auth][token_cache]") {
   token_cache cache(8, 1, 0);
   for (int i = 0; i < 4; ++i)
