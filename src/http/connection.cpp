@@ -16,6 +16,10 @@ http_connection::http_connection(asio::ip::tcp::socket&& socket, listener_shared
 }
 
 http_connection::~http_connection() {
+  if (live_entry_) {
+    std::lock_guard<std::mutex> g(shared_.mx);
+    shared_.live.erase(*live_entry_);
+  }
   shared_.count.fetch_sub(1, std::memory_order_relaxed);
   if (shared_.open_connections) shared_.open_connections->add(-1);
 }

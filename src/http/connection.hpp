@@ -24,6 +24,9 @@ struct listener_shared {
   obs::gauge* open_connections = nullptr;
   std::atomic<int> count{0};
   std::mutex mx;  // guards `live` (touched on connect/disconnect and shutdown only)
+  // Open connections, for a graceful stop. Each removes itself when it ends:
+  // a weak_ptr left behind would keep the connection's storage (one
+  // allocation with its control block) after the connection closed.
   std::list<std::weak_ptr<http_connection>> live;
 };
 
@@ -38,6 +41,8 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   ~http_connection();
 
   void start();
+  /// Its entry in `listener_shared::live` (set under `mx`), erased by the destructor.
+  void track(std::list<std::weak_ptr<http_connection>>::iterator entry) { live_entry_ = entry; }
   /// Sends the answer to `ctx` (run inline when called on this connection's
   /// thread, else posted to it). Answers
   /// to a request that is no longer current are dropped.
@@ -73,6 +78,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   bool idle_ = true;
   bool closed_ = false;
   uint64_t generation_ = 0;  // which wait the timer belongs to
+  std::optional<std::list<std::weak_ptr<http_connection>>::iterator> live_entry_;
 };
 
 }  // namespace trainia::http

@@ -37,11 +37,7 @@ void listener::accept() {
         auto c = std::make_shared<http_connection>(std::move(socket), self->shared_);
         {
           std::lock_guard<std::mutex> g(self->shared_.mx);
-          // Prune finished connections now and then (amortised O(1) per accept).
-          auto& live = self->shared_.live;
-          if (live.size() > 2 * static_cast<size_t>(self->shared_.count.load()) + 64)
-            for (auto it = live.begin(); it != live.end();) it = it->expired() ? live.erase(it) : std::next(it);
-          self->shared_.live.push_back(c);
+          c->track(self->shared_.live.insert(self->shared_.live.end(), c));
         }
         c->start();
       }
