@@ -51,11 +51,15 @@ build() {
   cmake --build "$dir" -j "$jobs"
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's ephemeral
+# range: a port there can be the local end of some outgoing connection (which a
+# connect test does not see) and then fail to bind.
 free_port() {
-  local p
+  local p low=32768
+  [ -r /proc/sys/net/ipv4/ip_local_port_range ] && read -r low _ </proc/sys/net/ipv4/ip_local_port_range
+  [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 200); do
-    p=$(( (RANDOM % 30000) + 20000 ))
+    p=$(( (RANDOM % (low - 11000)) + 10000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
