@@ -8,3 +8,8 @@ target_link_libraries(bench_fake_provider PRIVATE Boost::system Threads::Threads
 add_executable(bench_gen ${CMAKE_CURRENT_SOURCE_DIR}/bench/bench_gen.cpp)
 target_compile_options(bench_gen PRIVATE ${TRAINIA_WARNINGS})
 target_link_libraries(bench_gen PRIVATE OpenSSL::Crypto)
+
+add_executable(bench_burst_client ${CMAKE_CURRENT_SOURCE_DIR}/bench/burst_client.cpp)
+target_compile_definitions(bench_burst_client PRIVATE BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_NO_DEPRECATED)
+target_compile_options(bench_burst_client PRIVATE ${TRAINIA_WARNINGS})
+target_link_libraries(bench_burst_client PRIVATE Boost::system Threads::Threads)
