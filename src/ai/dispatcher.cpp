@@ -184,10 +184,11 @@ void poll(dispatcher_pointer self) {
   st.poll_again = false;
   st.inserts_seen = st.pipe->queued_inserts.load(std::memory_order_relaxed);
   bool own = st.first_poll;
-  // Expired leases (a process died) are looked for at most once per poll
-  // interval; the polls between only take queued tasks (see ai/claim.sql).
+  // Expired leases (a process died) are looked for on the first poll and then
+  // at most once per poll interval; the polls between only take queued tasks
+  // (see ai/claim.sql).
   auto now = clock::now();
-  bool with_expired = now - st.last_expired_scan >= ms(st.pipe->cfg.ai_poll_interval_ms);
+  bool with_expired = own || now - st.last_expired_scan >= ms(st.pipe->cfg.ai_poll_interval_ms);
   if (with_expired) st.last_expired_scan = now;
   db::run(self, pool, service_role, "ai/claim", claim_job(*st.pipe, n, own, with_expired))
       .then(

@@ -25,7 +25,7 @@ job_fn claim_job(const pipeline& p, int n, bool include_own, bool with_expired, 
   return [owner = p.svc.instance_id, lease = p.cfg.ai_lease_seconds, n, include_own, with_expired,
           only_id = std::move(only_id)](db::tx& t) -> caf::message {
     static const auto& claim = db::sql("ai/claim");
-    auto r = t.exec_commit(claim, {owner, n, lease, include_own, only_id, with_expired || include_own || only_id.has_value()});
+    auto r = t.exec_commit(claim, {owner, n, lease, include_own, only_id, with_expired});
     if (!r) return caf::make_message(std::move(r.error()));
     claimed_batch b;
     for (int i = 0; i < r->rows(); ++i) {

@@ -48,8 +48,8 @@ job_fn cancel_task_job(pipeline& p, std::string task_id);
 // Service-role jobs of the dispatcher and its workers.
 
 /// Claims up to `n` tasks for this process (ai/claim.sql) → claimed_batch.
-/// Expired leases are taken over only `with_expired` (always with
-/// `include_own` or `only_id`); otherwise only queued tasks.
+/// Expired leases (and with `include_own` this process's running tasks) are
+/// taken over only `with_expired`; otherwise only queued tasks.
 job_fn claim_job(const pipeline& p, int n, bool include_own, bool with_expired,
                  std::optional<std::string> only_id = std::nullopt);
 
