@@ -41,6 +41,15 @@ inline std::string completion(const std::string& content, const std::string& mod
       .dump();
 }
 
+/// Makes `fake` answer every chat completion with `content` after `delay`.
+inline void answer_after(fake_http_server& fake, std::chrono::milliseconds delay, const std::string& content) {
+  fake.on("POST", chat_path, [delay, content](const recorded_request&) {
+    auto r = json_reply(200, completion(content));
+    r.delay = delay;
+    return r;
+  });
+}
+
 /// An OpenAI error answer.
 inline fake_response provider_error(int status, const std::string& message, const std::string& type,
                                     const std::string& code, header_list headers = {}) {

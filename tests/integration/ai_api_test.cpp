@@ -228,11 +228,7 @@ TEST_CASE("outside dev mode a missing OPENAI_API_KEY makes submits 503 with a cl
 TEST_CASE("a wait that runs out answers 202 with the task unfinished, each waiter at its own limit",
           "[integration][ai]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("slow but sure"));
-    r.delay = 4000ms;
-    return r;
-  });
+  answer_after(fake, 4000ms, "slow but sure");
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CALL_TIMEOUT_MS", "10000"}})});
   // The longer wait is registered first; the shorter one, registered later,
   // must still be answered at its own limit, before the longer one.

@@ -7,11 +7,7 @@ using namespace trainia::test::ai;
 
 TEST_CASE("cancel a queued task: cancelled at once, never sent, its run given back", "[integration][ai][cancel]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("slow"));
-    r.delay = 1500ms;
-    return r;
-  });
+  answer_after(fake, 1500ms, "slow");
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
   auto c = s.client();
   auto busy = submit(c, s.auth("user_busy"), {{"prompt", "occupies the only worker"}});

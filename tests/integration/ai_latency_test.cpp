@@ -10,11 +10,7 @@ using namespace trainia::test::ai;
 
 TEST_CASE("latency added to a 50 ms provider by a waited submit", "[.][ai][bench]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("ok"));
-    r.delay = 50ms;
-    return r;
-  });
+  answer_after(fake, 50ms, "ok");
   trainia_server s(
       {.env = provider_env(fake, {{"LOG_LEVEL", "warn"}, {"TRAINIA_PLANS_FILE", plans_file(100000, 10)}})});
   auto c = s.client();

@@ -178,11 +178,7 @@ TEST_CASE("a provider 400 fails the task at once with OpenAI's message, the user
 
 TEST_CASE("a provider slower than the call time-out is retried, then the task fails", "[integration][ai]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("too late"));
-    r.delay = 3000ms;
-    return r;
-  });
+  answer_after(fake, 3000ms, "too late");
   trainia_server s(
       {.env = provider_env(fake, {{"TRAINIA_AI_CALL_TIMEOUT_MS", "300"}, {"TRAINIA_AI_MAX_ATTEMPTS", "2"}})});
   auto c = s.client();

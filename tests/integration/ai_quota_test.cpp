@@ -29,11 +29,7 @@ TEST_CASE("the plan's quota: 402 with {plan, limit, used} once the runs are used
 TEST_CASE("five concurrent submits with one run left: exactly one is accepted, across two processes too",
           "[integration][ai][quota]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("ok"));
-    r.delay = 200ms;
-    return r;
-  });
+  answer_after(fake, 200ms, "ok");
   auto env = provider_env(fake, {{"TRAINIA_PLANS_FILE", plans_file(3, 10)}});
   trainia_server a(server_options{.env = env});
   auto env_b = env;
@@ -99,11 +95,7 @@ TEST_CASE("a run that fails for a reason that is not the user's is given back", 
 TEST_CASE("the user's in-flight limit: 429 with Retry-After while ai_max_concurrent tasks run",
           "[integration][ai][quota]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("slow"));
-    r.delay = 1500ms;
-    return r;
-  });
+  answer_after(fake, 1500ms, "slow");
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_PLANS_FILE", plans_file(100, 1)}})});
   auto c = s.client();
   auto a = s.auth("user_inflight");
@@ -122,11 +114,7 @@ TEST_CASE("the user's in-flight limit: 429 with Retry-After while ai_max_concurr
 
 TEST_CASE("a full queue answers 503 with Retry-After", "[integration][ai][quota]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request&) {
-    auto r = json_reply(200, completion("slow"));
-    r.delay = 2000ms;
-    return r;
-  });
+  answer_after(fake, 2000ms, "slow");
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}, {"TRAINIA_AI_QUEUE_LIMIT", "2"}})});
   auto c = s.client();
   // One runs, two wait in the queue; the fourth finds it full.
