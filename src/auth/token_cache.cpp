@@ -1,5 +1,7 @@
 #include "auth/token_cache.hpp"
 
+#include "core/sha256.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -30,11 +32,11 @@ token_cache::token_cache(size_t max_entries, size_t shards, int64_t leeway_secon
   shards_ = std::make_unique<shard[]>(shard_count_);
 }
 
-token_cache::shard& token_cache::shard_for(std::string_view token) const noexcept {
-  // Mix the high bits in so the shard index and the map's bucket index do not
-  // both come from the same low bits.
-  const size_t h = string_hash{}(token);
-  return shards_[(h ^ (h >> 29)) % shard_count_];
+token_cache::shard& token_cache::shard_for(const digest& key) const noexcept {
+  // Other bytes than the map's bucket hash (digest_hash reads bytes 0-7).
+  uint64_t h = 0;
+  std::memcpy(&h, key.data() + 8, sizeof h);
+  return shards_[h % shard_count_];
 }
 
 bool token_cache::usable(int64_t expires_at, int64_t now) const noexcept {
@@ -51,10 +53,11 @@ void token_cache::shard::erase(map::iterator it) {
 
 std::optional<principal> token_cache::find(std::string_view token, int64_t now) const {
   if (per_shard_ == 0) return std::nullopt;
-  shard& s = shard_for(token);
+  const digest key = sha256_digest(token);
+  shard& s = shard_for(key);
   std::lock_guard lock(s.mutex);
   auto& entries = s.entries;
-  const auto it = entries.find(token);
+  const auto it = entries.find(key);
   if (it == entries.end()) return std::nullopt;
   if (!usable(it->second.expires_at, now)) {
     s.erase(it);
@@ -65,10 +68,11 @@ std::optional<principal> token_cache::find(std::string_view token, int64_t now) 
 
 void token_cache::insert(std::string_view token, const principal& p, int64_t now) {
   if (per_shard_ == 0) return;
-  shard& s = shard_for(token);
+  const digest key = sha256_digest(token);
+  shard& s = shard_for(key);
   std::lock_guard lock(s.mutex);
   auto& entries = s.entries;
-  if (const auto it = entries.find(token); it != entries.end()) {
+  if (const auto it = entries.find(key); it != entries.end()) {
     it->second = entry(p, &s.pool);
     return;
   }
@@ -77,7 +81,7 @@ void token_cache::insert(std::string_view token, const principal& p, int64_t now
     const size_t target = per_shard_ - std::max<size_t>(1, per_shard_ / 8);
     while (entries.size() > target) entries.erase(entries.begin());
   }
-  entries.emplace(std::piecewise_construct, std::forward_as_tuple(token), std::forward_as_tuple(p, &s.pool));
+  entries.emplace(std::piecewise_construct, std::forward_as_tuple(key), std::forward_as_tuple(p, &s.pool));
 }
 
 void token_cache::insert(std::string_view token, const principal& p) {

@@ -2,9 +2,11 @@
 
 #include "auth/jwt_verifier.hpp"
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <memory_resource>
@@ -17,12 +19,14 @@
 
 namespace trainia::auth {
 
-/// A bounded cache of tokens that verified successfully, keyed by the exact
-/// token text, so repeated requests with the same session token skip RSA work.
+/// A bounded cache of tokens that verified successfully, keyed by the SHA-256
+/// of the exact token text, so repeated requests with the same session token
+/// skip RSA work. Equal digests mean equal tokens (SHA-256 is collision
+/// resistant: nobody can make a second token that hits another's entry), and
+/// an entry keeps 32 bytes of key instead of the ~800-byte token.
 ///
 /// Thread-safe without a global lock: entries are spread over `shards` shards
-/// by a hash of the token, each with its own mutex. A hit compares the whole
-/// token, never only its hash.
+/// by bits of the digest, each with its own mutex.
 ///
 /// Bound: each shard holds at most max_entries / shards entries (so the total
 /// never exceeds max_entries). When an insert finds its shard full, it first
@@ -32,7 +36,7 @@ namespace trainia::auth {
 /// of a shard's inserts, amortized O(1). Expired entries are also dropped when
 /// `find` meets them. `max_entries == 0` disables the cache.
 ///
-/// Memory: each shard keeps its entries (map nodes, buckets, the token and the
+/// Memory: each shard keeps its entries (map nodes, buckets and the
 /// principal's strings) in its own pool, so long-lived entries are packed
 /// together instead of being scattered over the heap pages of whichever
 /// threads verified them — scattered, a thousand cached tokens kept megabytes
@@ -71,24 +75,35 @@ class token_cache {
   size_t capacity() const noexcept { return per_shard_ * shard_count_; }
 
  private:
-  struct string_hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
+  using digest = std::array<unsigned char, 32>;
+  /// SHA-256 output is uniform: its first bytes are a good bucket hash.
+  struct digest_hash {
+    size_t operator()(const digest& d) const noexcept {
+      size_t h = 0;
+      std::memcpy(&h, d.data(), sizeof h);
+      return h;
     }
   };
-  /// A principal whose strings live in the shard's pool.
+  /// A principal whose three strings share one allocation in the shard's pool.
   struct entry {
-    std::pmr::string user_id, session_id, authorized_party;
+    std::pmr::string text;  // user_id, session_id, authorized_party, back to back
+    uint32_t user_len = 0, session_len = 0;
     int64_t expires_at = 0;
     entry(const principal& p, std::pmr::memory_resource* pool)
-        : user_id(std::string_view(p.user_id), pool), session_id(std::string_view(p.session_id), pool),
-          authorized_party(std::string_view(p.authorized_party), pool), expires_at(p.expires_at) {}
+        : text(pool),
+          user_len(static_cast<uint32_t>(p.user_id.size())),
+          session_len(static_cast<uint32_t>(p.session_id.size())),
+          expires_at(p.expires_at) {
+      text.reserve(p.user_id.size() + p.session_id.size() + p.authorized_party.size());
+      text.append(p.user_id).append(p.session_id).append(p.authorized_party);
+    }
     principal to_principal() const {
-      return {std::string(user_id), std::string(session_id), expires_at, std::string(authorized_party)};
+      std::string_view t(text);
+      return {std::string(t.substr(0, user_len)), std::string(t.substr(user_len, session_len)), expires_at,
+              std::string(t.substr(user_len + session_len))};
     }
   };
-  using map = std::pmr::unordered_map<std::pmr::string, entry, string_hash, std::equal_to<>>;
+  using map = std::pmr::unordered_map<digest, entry, digest_hash>;
   /// Counts what a shard's pool holds from the heap (guarded by the shard's mutex).
   struct counting_resource final : std::pmr::memory_resource {
     size_t held = 0;
@@ -106,12 +121,14 @@ class token_cache {
   struct shard {
     std::mutex mutex;
     counting_resource heap;
-    std::pmr::unsynchronized_pool_resource pool{&heap};
+    // Small chunks: a shard holds tens to thousands of entries, and a pool's
+    // chunks grow geometrically up to max_blocks_per_chunk.
+    std::pmr::unsynchronized_pool_resource pool{std::pmr::pool_options{32, 512}, &heap};
     map entries{&pool};
     void erase(map::iterator it);  // and gives the pool back when it was the last entry
   };
 
-  shard& shard_for(std::string_view token) const noexcept;
+  shard& shard_for(const digest& key) const noexcept;
   bool usable(int64_t expires_at, int64_t now) const noexcept;
 
   size_t per_shard_;

@@ -27,6 +27,13 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(std::string_view(reinterpret_cast<char*>(md), len));
 }
 
+std::array<unsigned char, 32> sha256_digest(std::string_view data) {
+  std::array<unsigned char, 32> md{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
+  return md;
+}
+
 std::string hmac_sha256_raw(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

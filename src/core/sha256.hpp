@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -7,6 +8,9 @@ namespace trainia {
 
 /// Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
+
+/// The 32 bytes of SHA-256 of `data`.
+std::array<unsigned char, 32> sha256_digest(std::string_view data);
 
 /// Lowercase hex HMAC-SHA256 of `data` keyed with `key`.
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
