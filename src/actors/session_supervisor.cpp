@@ -8,6 +8,10 @@
 
 namespace trainia {
 
+namespace {
+constexpr auto heap_trim_period = std::chrono::seconds(5);
+}  // namespace
+
 caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* self, services* svc,
                                  std::string parent) {
   auto& st = self->state;
@@ -35,6 +39,7 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
     self->state.watched.clear();
     self->quit(em.reason);
   });
+  self->delayed_send(self, heap_trim_period, tick_atom::value);
   return {
     [=](watch_atom, caf::actor& session) {
       self->state.info->handled();
@@ -44,6 +49,10 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
     [=](idle_check_atom) {
       self->state.trim_due = false;
       malloc_trim(0);  // glibc: returns free pages of every arena, not only the top
+    },
+    [=](tick_atom) {
+      malloc_trim(0);
+      self->delayed_send(self, heap_trim_period, tick_atom::value);
     },
   };
 }

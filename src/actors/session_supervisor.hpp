@@ -24,9 +24,13 @@ struct session_supervisor_state {
 /// one. On shutdown it stops every session it watches.
 /// Memory: the heap pages that evicted sessions freed are handed back to the
 /// system (glibc `malloc_trim`) once per second at most, one second after
-/// sessions ended, so that a process's RSS falls back after a busy period.
+/// sessions ended, and every five seconds whatever happens (frees that come
+/// after the last session's end: connections, workers' buffers), so that a
+/// process's RSS falls back after a busy period. A trim walks the free lists
+/// of every arena: well under a millisecond, off the request paths.
 /// Protocol: `(watch_atom, actor)` — monitor a newly spawned session;
-/// `idle_check_atom` — (to itself) the coalesced trim.
+/// `idle_check_atom` — (to itself) the coalesced trim; `tick_atom` — (to
+/// itself) the periodic trim.
 caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* self, services* svc,
                                  std::string parent);
 
