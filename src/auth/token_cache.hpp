@@ -53,13 +53,14 @@ class token_cache {
   token_cache& operator=(const token_cache&) = delete;
 
   /// The principal cached for exactly this token if it is still unexpired at
-  /// `now` (now <= expires_at + leeway), else nullopt. Thread-safe.
+  /// `now` (now <= expires_at + leeway), else nullopt. Thread-safe. Throws
+  /// std::bad_alloc, or std::runtime_error if OpenSSL cannot hash.
   std::optional<principal> find(std::string_view token, int64_t now) const;
 
   /// Caches `p` for `token`, replacing any previous entry. Only call with a
   /// principal that `jwt_verifier` returned for this token. `now` drives the
-  /// purge of expired entries when the shard is full. Thread-safe. Never throws
-  /// except std::bad_alloc.
+  /// purge of expired entries when the shard is full. Thread-safe. Throws as
+  /// find does.
   void insert(std::string_view token, const principal& p, int64_t now);
 
   /// As above, with `now` taken from the system clock.

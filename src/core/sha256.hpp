@@ -6,10 +6,11 @@
 
 namespace trainia {
 
-/// Lowercase hex SHA-256 of `data`.
+/// Lowercase hex SHA-256 of `data`. Throws std::runtime_error if OpenSSL fails.
 std::string sha256_hex(std::string_view data);
 
-/// The 32 bytes of SHA-256 of `data`.
+/// The 32 bytes of SHA-256 of `data` (no lock shared between threads).
+/// Throws std::runtime_error if OpenSSL fails.
 std::array<unsigned char, 32> sha256_digest(std::string_view data);
 
 /// Lowercase hex HMAC-SHA256 of `data` keyed with `key`.

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <thread>
+
 using namespace trainia;
 
 TEST_CASE("PostgreSQL timestamps become RFC 3339 UTC with milliseconds", "[core]") {
@@ -41,6 +44,17 @@ TEST_CASE("HMAC-SHA256 and constant-time compare", "[core]") {
   CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // The per-thread context is reused: a second digest is not polluted by the first.
+  const auto d = sha256_digest("abc");
+  CHECK(to_hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size())) == sha256_hex("abc"));
+  std::string from_threads[2];
+  std::thread t1([&] { from_threads[0] = sha256_hex(std::string(1000, 'a')); });
+  std::thread t2([&] { from_threads[1] = sha256_hex(std::string(1000, 'a')); });
+  t1.join();
+  t2.join();
+  CHECK(from_threads[0] == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3");
+  CHECK(from_threads[1] == from_threads[0]);
   CHECK(constant_time_equal("abc", "abc"));
   CHECK_FALSE(constant_time_equal("abc", "abd"));
   CHECK_FALSE(constant_time_equal("abc", "ab"));
