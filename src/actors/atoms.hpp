@@ -51,6 +51,7 @@ using ai_start_atom = caf::atom_constant<caf::atom("ai_start")>;
 using ai_run_atom = caf::atom_constant<caf::atom("ai_run")>;
 using ai_reply_atom = caf::atom_constant<caf::atom("ai_reply")>;
 using ai_done_atom = caf::atom_constant<caf::atom("ai_done")>;
+using ai_called_atom = caf::atom_constant<caf::atom("ai_called")>;
 using ai_wait_atom = caf::atom_constant<caf::atom("ai_wait")>;
 using ai_cancel_atom = caf::atom_constant<caf::atom("ai_cancel")>;
 using ai_wake_atom = caf::atom_constant<caf::atom("ai_wake")>;

@@ -13,6 +13,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include <malloc.h>
@@ -129,7 +130,22 @@ void run_on(dispatcher_pointer self, size_t w, claimed_task t) {
   auto& st = self->state;
   st.running[t.id] = w;
   st.workers[w].task = t;
+  st.workers[w].called = false;
+  ++st.calling;
   self->send(st.workers[w].handle, ai_run_atom::value, std::move(t));
+}
+
+/// Starts waiting tasks (each holds its slot already) while fewer than
+/// ai.concurrency run and a worker is idle.
+void start_pending(dispatcher_pointer self) {
+  auto& st = self->state;
+  while (!st.pending.empty() && !st.idle.empty() && st.calling < st.max_calling) {
+    auto t = std::move(st.pending.front());
+    st.pending.pop_front();
+    auto w = st.idle.back();
+    st.idle.pop_back();
+    run_on(self, w, std::move(t));
+  }
 }
 
 /// Runs `t` (its slot already taken) on an idle worker, or queues it here.
@@ -141,26 +157,29 @@ void assign(dispatcher_pointer self, claimed_task t) {
     st.pipe->slots.give(1);  // started twice (a resume met a submit's start): run it once
     return;
   }
-  if (st.idle.empty()) {
-    st.pending.push_back(std::move(t));
-    return;
-  }
-  auto w = st.idle.back();
-  st.idle.pop_back();
-  run_on(self, w, std::move(t));
+  st.pending.push_back(std::move(t));
+  start_pending(self);
 }
 
-/// Worker `w` has nothing to do: give it waiting work, or free its slot.
+/// The run on worker `w` is over (its outcome is being persisted): its slot
+/// goes to the next task.
+void run_ended(dispatcher_pointer self, size_t w) {
+  auto& st = self->state;
+  if (!st.workers[w].task || st.workers[w].called) return;
+  st.workers[w].called = true;
+  --st.calling;
+  st.pipe->slots.give(1);
+  start_pending(self);
+}
+
+/// Worker `w` has nothing to do: it takes waiting work, or waits for some.
 void worker_free(dispatcher_pointer self, size_t w) {
   auto& st = self->state;
+  run_ended(self, w);  // a worker always reports ai_called first; this is a guard
   st.workers[w].task.reset();
-  if (!st.pending.empty()) {
-    auto t = std::move(st.pending.front());
-    st.pending.pop_front();
-    return run_on(self, w, std::move(t));
-  }
+  st.workers[w].called = false;
   st.idle.push_back(w);
-  st.pipe->slots.give(1);
+  start_pending(self);
 }
 
 bool work_may_wait(dispatcher_pointer self) {
@@ -239,21 +258,30 @@ void worker_crashed(dispatcher_pointer self, size_t i, const caf::error& reason)
   auto why = reason ? self->system().render(reason) : std::string("exited");
   st.pipe->svc.actors.count_restart("ai_worker", "ai_dispatcher", why);
   auto task = std::move(st.workers[i].task);
+  bool called = st.workers[i].called;
   st.workers[i].task.reset();
+  st.workers[i].called = false;
   log::warn("AI worker failed; restarting it",
             {{"worker", static_cast<int64_t>(i)}, {"reason", why}, {"task_id", task ? task->id : std::string()}});
   ++st.workers[i].generation;
   st.workers[i].handle = spawn_worker(self, i);
-  if (!task) return worker_free(self, i);
-  st.running.erase(task->id);
-  if (!st.pending.empty()) {
-    auto next = std::move(st.pending.front());
-    st.pending.pop_front();
-    run_on(self, i, std::move(next));
-  } else {
-    st.idle.push_back(i);
+  if (!task) {
+    if (std::find(st.idle.begin(), st.idle.end(), i) == st.idle.end()) st.idle.push_back(i);
+    return start_pending(self);
   }
-  reclaim(self, task->id);
+  st.running.erase(task->id);
+  st.idle.push_back(i);
+  if (!called) {
+    --st.calling;  // the task keeps its slot: claimed again, it runs once more
+    start_pending(self);
+    return reclaim(self, task->id);
+  }
+  // It crashed while persisting the outcome: its slot went to the next task
+  // already. Run it again with a free slot; with none, its lease runs out and
+  // a claim (here or elsewhere) takes it over.
+  start_pending(self);
+  if (st.pipe->slots.take()) return reclaim(self, task->id);
+  deliver(self, task->id, {});  // waiters read the task themselves
 }
 
 void renew(dispatcher_pointer self) {
@@ -416,8 +444,9 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
   // restarts.
   st.recorder = self->spawn<caf::linked>(ai_recorder, pipe);
   auto n = static_cast<size_t>(pipe->cfg.ai_concurrency);
-  st.workers.resize(n);
-  for (size_t i = n; i-- > 0;) {
+  st.max_calling = static_cast<int>(n);
+  st.workers.resize(2 * n);
+  for (size_t i = st.workers.size(); i-- > 0;) {
     st.workers[i].handle = spawn_worker(self, i);
     st.idle.push_back(i);
   }
@@ -431,6 +460,13 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
       [=](ai_start_atom, claimed_task& t) {
         self->state.info->handled();
         assign(self, std::move(t));
+      },
+      [=](ai_called_atom, const std::string& id) {
+        auto& st = self->state;
+        auto it = st.running.find(id);
+        if (it == st.running.end()) return;
+        run_ended(self, it->second);
+        if (work_may_wait(self)) poll(self);
       },
       [=](ai_done_atom, std::string& id, task_doc& doc) {
         auto& st = self->state;

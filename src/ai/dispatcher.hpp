@@ -27,12 +27,17 @@ struct dispatcher_state {
   struct worker_slot {
     caf::actor handle;
     std::optional<claimed_task> task;  // what it runs: retried if it crashes
+    bool called = false;               // its run's work is over; it only persists the outcome
     int generation = 0;
   };
   caf::actor recorder;  // ai_recorder: persists the workers' outcomes
+  // Twice ai.concurrency workers: a worker whose provider call ended gives its
+  // slot to the next task while it still waits for its outcome's COMMIT.
   std::vector<worker_slot> workers;
   std::vector<size_t> idle;                         // indexes into `workers`
-  std::deque<claimed_task> pending;                 // claimed, waiting for a worker
+  int calling = 0;                                  // workers running a task (≤ ai.concurrency)
+  int max_calling = 0;                              // ai.concurrency
+  std::deque<claimed_task> pending;                 // claimed, waiting for a slot and a worker
   std::unordered_map<std::string, size_t> running;  // task id → worker index
 
   // Callers waiting for a task to end here (?wait, cancel).
@@ -74,8 +79,11 @@ struct dispatcher_state {
 using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 
 /// The AI dispatcher: owns this process's share of the queue and its
-/// `ai.concurrency` workers (spawned linked, restarted after a crash with
-/// their task claimed again). The queue itself lives in PostgreSQL and is
+/// workers (spawned linked, restarted after a crash with their task claimed
+/// again). At most `ai.concurrency` tasks run at once; a task's slot is free
+/// as soon as its run's work is over (ai_called_atom), before its outcome is
+/// committed, so the provider's concurrency is not held idle by database
+/// writes (hence 2 × ai.concurrency workers). The queue itself lives in PostgreSQL and is
 /// shared by every process: the dispatcher claims with FOR UPDATE SKIP LOCKED
 /// and a lease (owner = the instance id), renews its leases every
 /// ai.lease_seconds / 3 (learning of cancellations requested elsewhere), and
@@ -100,6 +108,8 @@ using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 ///                                               `ms`, else "" (answered at the latest then)
 ///   (ai_cancel_atom, task id) -> std::string    abandons the task if it runs here and answers
 ///                                               its final JSON (≤ 5 s), else "" at once
+///   (ai_called_atom, task id)                   from a worker: the run's work is over, its
+///                                               outcome is being persisted (the slot is free)
 ///   (ai_done_atom, task id, task_doc)           from a worker: the task ended
 caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe);
 

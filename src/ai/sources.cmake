@@ -49,5 +49,6 @@ list(APPEND TRAINIA_INTEGRATION_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_latency_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_provider_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_quota_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_slots_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_supervision_test.cpp
 )

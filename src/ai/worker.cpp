@@ -49,6 +49,9 @@ void conclude(worker_pointer self, call_outcome o) {
   st.unsaved = std::move(o);
   st.save_failures = 0;
   st.info->state("saving");
+  // The provider is done with this run: its concurrency slot can serve the
+  // next task while the outcome is written.
+  self->send(st.dispatcher, ai_called_atom::value, t.id);
   save(self);
 }
 

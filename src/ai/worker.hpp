@@ -48,9 +48,12 @@ using worker_pointer = caf::stateful_actor<worker_state>*;
 ///                                 `cancelled` (ignored for any other task)
 ///   (run_atom, net::actor_task)   a provider reply (net::call_from_actor)
 ///   (ai_retry_atom, gen)          retry persisting the outcome
-/// The outcome is persisted through `recorder` (its batches commit the ends
-/// of many runs at once). When the outcome is persisted it sends (ai_done_atom, task id, task_doc)
-/// to the dispatcher (an empty task_doc when the lease was lost).
+/// When the run's work is over (the provider answered, or the task ends
+/// without a call) it sends (ai_called_atom, task id) to the dispatcher, which
+/// frees the task's concurrency slot; then the outcome is persisted through
+/// `recorder` (its batches commit the ends of many runs at once). When the
+/// outcome is persisted it sends (ai_done_atom, task id, task_doc) to the
+/// dispatcher (an empty task_doc when the lease was lost).
 ///
 /// Test hook (test_hooks only): a task whose prompt is exactly
 /// "__trainia_test_crash_worker__" makes the worker throw on its first attempt.

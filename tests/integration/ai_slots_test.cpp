@@ -1,0 +1,55 @@
+// ai.concurrency bounds the provider calls in flight, not the database
+// writes after them: a task's slot goes to the next task as soon as its
+// provider call ends, while its outcome is still being committed.
+#include "ai/ai_fixture.hpp"
+#include "support/pg.hpp"
+
+using namespace trainia::test;
+using namespace trainia::test::ai;
+
+TEST_CASE("a task's slot serves the next task while the first one's outcome waits to be committed",
+          "[integration][ai][slots]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    if (prompt_of(r) == "first") reply.delay = 700ms;  // the second is submitted meanwhile
+    return reply;
+  });
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
+  auto c = s.client();
+  auto a = s.auth("user_slot_first");
+  auto b = s.auth("user_slot_second");
+
+  auto first = submit(c, a, {{"prompt", "first"}});
+  REQUIRE(first.status == 202);
+  auto first_id = first.json()["task_id"].get<std::string>();
+  REQUIRE(fake.wait_for("POST", chat_path, 1, 5s));
+  // Hold the first task's row: its outcome cannot be committed until we let go.
+  pg locker(s.database_url());
+  locker.exec("BEGIN");
+  REQUIRE(locker.count("SELECT count(*) FROM (SELECT 1 FROM ai_tasks WHERE id = $1 FOR UPDATE) x", {first_id}) == 1);
+
+  // The only slot is the first task's while its call runs: the second queues.
+  auto second = submit(c, b, {{"prompt", "second"}});
+  REQUIRE(second.status == 202);
+  auto second_id = second.json()["task_id"].get<std::string>();
+
+  // Once the first call ends, the second runs and finishes although the
+  // first task's end is still not written.
+  auto t2 = await_task(c, b, second_id, 10s);
+  CHECK(t2["status"] == "succeeded");
+  CHECK(t2["result"]["content"] == "answer to second");
+  CHECK(fake.count("POST", chat_path) == 2);
+  auto t1 = c.get("/api/ai/tasks/" + first_id, a).json();
+  CHECK(t1["status"] == "running");
+  pg reader(s.database_url());
+  CHECK(reader.scalar("SELECT status FROM ai_tasks WHERE id = $1", {first_id}) == "running");
+
+  // Let go: the first task's outcome commits, nothing ran twice.
+  locker.exec("COMMIT");
+  auto done = await_task(c, a, first_id, 10s);
+  CHECK(done["status"] == "succeeded");
+  CHECK(done["result"]["content"] == "answer to first");
+  CHECK(done["attempts"] == 1);
+  CHECK(fake.count("POST", chat_path) == 2);
+}
