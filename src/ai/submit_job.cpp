@@ -69,19 +69,31 @@ plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) 
       // the insert counts the user's tasks in flight after the reservation's
       // row lock, and undoes the reservation whenever it inserts nothing (see
       // ai/insert_task.sql). Without an Idempotency-Key there is nothing to
-      // look up.
-      std::vector<std::pair<const db::statement*, db::params>> batch;
-      batch.reserve(4);
-      batch.push_back({&ensure, {user}});
-      if (key) batch.push_back({&find, {user, key_param, input}});
-      batch.push_back({&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}});
-      batch.push_back({&insert, {user, input, model, key_param, p.cfg.ai_max_attempts, p.cfg.ai_task_deadline_ms,
-                                 plan.period_start, slot.taken(), p.svc.instance_id, p.cfg.ai_lease_seconds,
-                                 static_cast<int64_t>(plan.ai_max_concurrent), queue_full}});
-      auto done = t.exec_batch(batch, true);
+      // look up. The user's profile row is created only when the insert says
+      // there is none (a first submit, or one after user.deleted): then
+      // nothing was reserved or inserted, and the batch runs again after
+      // ai/ensure_profile, in a transaction of its own.
+      auto submit = [&](bool ensure_profile) {
+        std::vector<std::pair<const db::statement*, db::params>> batch;
+        batch.reserve(4);
+        if (ensure_profile) batch.push_back({&ensure, {user}});
+        if (key) batch.push_back({&find, {user, key_param, input}});
+        batch.push_back({&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}});
+        batch.push_back({&insert, {user, input, model, key_param, p.cfg.ai_max_attempts, p.cfg.ai_task_deadline_ms,
+                                   plan.period_start, slot.taken(), p.svc.instance_id, p.cfg.ai_lease_seconds,
+                                   static_cast<int64_t>(plan.ai_max_concurrent), queue_full}});
+        return t.exec_batch(batch, true);
+      };
+      bool ensured = false;
+      auto done = submit(false);
+      if (done && !done->back().boolean(0, 8)) {
+        ensured = true;
+        done = submit(true);
+      }
       if (!done) return error_reply(std::move(done.error()));
       const auto& r = *done;
-      if (key && !r[1].empty()) return replay_or_conflict(r[1]);
+      const auto& found = r[ensured ? 1 : 0];
+      if (key && !found.empty()) return replay_or_conflict(found);
       const auto& ins = r.back();
       if (!ins.boolean(0, 0)) return error_reply(quota_exceeded(plan, ins.int64(0, 1)));
       if (ins.int64(0, 2) >= plan.ai_max_concurrent) return error_reply(too_many_in_flight(plan.ai_max_concurrent));

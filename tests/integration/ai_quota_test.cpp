@@ -131,3 +131,39 @@ TEST_CASE("a full queue answers 503 with Retry-After", "[integration][ai][quota]
   // The queue drains and all three finish.
   CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'queued'") == 2);
 }
+
+TEST_CASE("a submit creates the user's profile when there is none, also after the profile was deleted",
+          "[integration][ai][quota]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request&) { return json_reply(200, completion("ok")); });
+  trainia_server s({.env = provider_env(fake)});
+  auto c = s.client();
+  auto a = s.auth("user_first_submit");
+  pg db(s.database_url());
+  REQUIRE(db.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_first_submit'") == 0);
+  auto first = submit(c, a, {{"prompt", "one"}}, "?wait=10");
+  REQUIRE(first.status == 200);
+  CHECK(first.json()["status"] == "succeeded");
+  auto old_id = db.scalar("SELECT id::text FROM user_profiles WHERE clerk_user_id = 'user_first_submit'");
+  REQUIRE(old_id);
+  CHECK(runs_used(s.database_url(), "user_first_submit") == 1);
+  // A second submit finds the profile (no second row, the same counter).
+  CHECK(submit(c, a, {{"prompt", "two"}}, "?wait=10").status == 200);
+  CHECK(runs_used(s.database_url(), "user_first_submit") == 2);
+  CHECK(db.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_first_submit'") == 1);
+
+  // The profile goes (as user.deleted removes it, with all it owns) while the
+  // server's session for the user lives on: the next submit makes a fresh one.
+  db.exec("DELETE FROM user_profiles WHERE clerk_user_id = 'user_first_submit'");
+  REQUIRE(runs_used(s.database_url(), "user_first_submit") == 0);
+  auto again = submit(c, a, {{"prompt", "three"}}, "?wait=10");
+  REQUIRE(again.status == 200);
+  CHECK(again.json()["status"] == "succeeded");
+  auto new_id = db.scalar("SELECT id::text FROM user_profiles WHERE clerk_user_id = 'user_first_submit'");
+  REQUIRE(new_id);
+  CHECK(*new_id != *old_id);
+  CHECK(runs_used(s.database_url(), "user_first_submit") == 1);
+  CHECK(db.count("SELECT count(*) FROM ai_tasks t JOIN user_profiles p ON p.id = t.user_id "
+                 "WHERE p.clerk_user_id = 'user_first_submit'") == 1);
+  CHECK(fake.count("POST", chat_path) == 3);
+}

@@ -13,7 +13,9 @@
 -- the task is not inserted, this transaction's reservation is undone, so the
 -- COMMIT that follows changes nothing but the user's profile row (ensured).
 -- Always one row: whether a run was reserved, the runs used, the tasks in
--- flight, and the new task's columns (NULL when none was inserted).
+-- flight, the new task's columns (NULL when none was inserted), and whether
+-- the user has a profile row at all (a first submit runs ai/ensure_profile
+-- and submits again: without a profile nothing was reserved or inserted).
 WITH me AS (
   SELECT p.id FROM user_profiles p WHERE p.clerk_user_id = $1
 ), reserved AS (
@@ -60,6 +62,7 @@ SELECT EXISTS (SELECT 1 FROM reserved) AS reserved,
                   WHERE u.user_id = me.id AND u.period_start = $7::timestamptz), 0) AS used,
        (SELECT n FROM busy) AS in_flight,
        ins.id, ins.status, ins.attempts, ins.max_attempts,
-       GREATEST(0, EXTRACT(EPOCH FROM (ins.deadline_at - now())) * 1000)::bigint AS remaining_ms
+       GREATEST(0, EXTRACT(EPOCH FROM (ins.deadline_at - now())) * 1000)::bigint AS remaining_ms,
+       EXISTS (SELECT 1 FROM me) AS profile
   FROM (SELECT 1) AS one
   LEFT JOIN ins ON true
