@@ -192,9 +192,13 @@ TEST_CASE("ops metrics: pool connections and pool queue depth move while the dat
   trainia_server s({.env = {{"DATABASE_POOL_SIZE", "1"},
                             {"TRAINIA_DB_QUEUE_TIMEOUT_MS", "15000"},
                             {"TRAINIA_DB_STATEMENT_TIMEOUT_MS", "15000"}}});
-  // The pool opens its connection in the background after start-up.
+  // The pools open their connections in the background after start-up; jobs
+  // sent meanwhile (the AI dispatcher's first poll, on the service pool) wait
+  // in a pool's queue until then.
   CHECK(poll_until([&] {
-    return scrape(s).value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "idle"}}) == 1;
+    auto d = scrape(s);
+    return d.value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "idle"}}) == 1 &&
+           d.value("trainia_actor_mailbox_depth", {{"actor", "db_pool"}}) == 0;
   }));
   auto idle = scrape(s);
   CHECK(idle.value("trainia_db_pool_connections", {{"pool", "request"}, {"state", "idle"}}) == 1);
