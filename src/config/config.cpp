@@ -316,7 +316,7 @@ const std::vector<setting_spec>& specs() {
     // AI pipeline settings (src/ai)
     add("ai.models", "TRAINIA_AI_MODELS", "models a submit may name besides OPENAI_MODEL (always allowed)",
         list(&config::ai_models));
-    add("ai.concurrency", "TRAINIA_AI_CONCURRENCY", "AI provider calls in flight per process (worker actors)",
+    add("ai.concurrency", "TRAINIA_AI_CONCURRENCY", "AI provider calls in flight per process",
         integer(&config::ai_concurrency, 1, 4096));
     add("ai.queue_limit", "TRAINIA_AI_QUEUE_LIMIT", "queued AI tasks before a submit answers 503",
         integer(&config::ai_queue_limit, 1, 10000000));
