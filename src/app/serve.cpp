@@ -199,6 +199,7 @@ int serve(const config& cfg) {
   std::thread([limit = grace + std::chrono::seconds(15)] {
     std::this_thread::sleep_for(limit);
     log::error("shutdown did not finish in time; exiting");
+    log::flush();
     std::_Exit(3);
   }).detach();
 
@@ -213,6 +214,7 @@ int serve(const config& cfg) {
   srv.reset();                                        //    the routes outlived every reply that could read them
   svc.outbound = nullptr;
   outbound.reset();                                   // 5. cancels outbound calls left, joins its threads
+  log::flush();  // the access lines still buffered by the stopped threads
   log::info("stopped");
   return root_failed.load() ? 1 : 0;
 }

@@ -156,13 +156,14 @@ void http_connection::finish(response&& res) {
     m.http_requests.with({{"route", "unmatched"}, {"method", method}, {"status", std::to_string(code)}}).inc();
     m.http_duration.with({{"route", "unmatched"}}).observe(elapsed);
   }
-  log::info("request", {{"request_id", ctx->request_id},
-                        {"listener", shared_.pipe.name()},
-                        {"method", std::string_view(ctx->req.method_string().data(), ctx->req.method_string().size())},
-                        {"route", ctx->route_label()},
-                        {"status", static_cast<int>(code)},
-                        {"duration_ms", elapsed * 1000.0},
-                        ctx->user ? log::field("user_id", ctx->user->user_id) : log::field("user_id", nullptr)});
+  auto method_name = ctx->req.method_string();
+  log::access("request", {{"request_id", ctx->request_id},
+                          {"listener", shared_.pipe.name()},
+                          {"method", std::string_view(method_name.data(), method_name.size())},
+                          {"route", ctx->route_label()},
+                          {"status", static_cast<int>(code)},
+                          {"duration_ms", elapsed * 1000.0},
+                          ctx->user ? log::field("user_id", ctx->user->user_id) : log::field("user_id", nullptr)});
 
   out_ = std::make_shared<response>(std::move(res));
   stream_.expires_after(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));

@@ -4,11 +4,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace trainia::log {
 namespace {
@@ -48,6 +54,98 @@ void append_time(std::string& out) {
   out += 'Z';
 }
 
+void write_all(const char* p, size_t left) {
+  while (left > 0) {
+    ssize_t n = ::write(2, p, left);
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+// Access lines wait in a buffer of their thread (whole lines only) and are
+// written by size, before the same thread's next unbuffered line, or by the
+// flusher thread within flush_after.
+constexpr size_t buffer_limit = 4096;  // one write(2) of at most a pipe's atomic size
+constexpr auto flush_after = std::chrono::milliseconds(20);
+
+struct pending_lines {
+  std::mutex m;  // the owning thread and the flusher
+  std::string text;
+};
+
+struct buffer_registry {
+  std::mutex m;  // taken to enrol a thread, and once per flush window to wake the flusher
+  std::condition_variable wake;
+  std::vector<std::shared_ptr<pending_lines>> all;
+  std::atomic<bool> dirty{false};
+};
+
+// Never destroyed: the flusher thread and exit handlers use it until the end.
+buffer_registry& registry() {
+  static auto* r = new buffer_registry;
+  return *r;
+}
+
+void flush_one(pending_lines& b) {
+  std::lock_guard<std::mutex> g(b.m);
+  if (b.text.empty()) return;
+  write_all(b.text.data(), b.text.size());
+  b.text.clear();
+}
+
+void flush_every() {
+  auto& r = registry();
+  std::vector<std::shared_ptr<pending_lines>> list;
+  {
+    std::lock_guard<std::mutex> g(r.m);
+    list = r.all;
+  }
+  for (const auto& b : list) flush_one(*b);
+  list.clear();
+  std::lock_guard<std::mutex> g(r.m);
+  // Buffers of threads that ended (only the registry holds them) and are empty.
+  r.all.erase(std::remove_if(r.all.begin(), r.all.end(),
+                             [](const auto& b) { return b.use_count() == 1 && b->text.empty(); }),
+              r.all.end());
+}
+
+[[noreturn]] void flusher() {
+  auto& r = registry();
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(r.m);
+      r.wake.wait(lk, [&r] { return r.dirty.load(); });
+    }
+    std::this_thread::sleep_for(flush_after);  // gather what comes meanwhile
+    r.dirty.store(false);
+    flush_every();
+  }
+}
+
+thread_local pending_lines* my_lines = nullptr;  // set once the thread buffers a line
+
+pending_lines& enrol() {
+  thread_local std::shared_ptr<pending_lines> mine = [] {
+    static std::once_flag started;
+    std::call_once(started, [] {
+      std::atexit([] { flush_every(); });
+      std::thread(flusher).detach();
+    });
+    auto b = std::make_shared<pending_lines>();
+    auto& r = registry();
+    std::lock_guard<std::mutex> g(r.m);
+    r.all.push_back(b);
+    return b;
+  }();
+  my_lines = mine.get();
+  return *mine;
+}
+
+thread_local std::string line;
+
+void format(log_level l, std::string_view msg, std::initializer_list<field> fields);
+
 }  // namespace
 
 void set_level(log_level l) { min_level.store(static_cast<int>(l), std::memory_order_relaxed); }
@@ -77,9 +175,9 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void write(log_level l, std::string_view msg, std::initializer_list<field> fields) {
-  if (!enabled(l)) return;
-  thread_local std::string line;
+namespace {
+
+void format(log_level l, std::string_view msg, std::initializer_list<field> fields) {
   line.clear();
   line += "{\"time\":\"";
   append_time(line);
@@ -111,14 +209,47 @@ void write(log_level l, std::string_view msg, std::initializer_list<field> field
       f.v);
   }
   line += "}\n";
-  const char* p = line.data();
-  size_t left = line.size();
-  while (left > 0) {
-    ssize_t n = ::write(2, p, left);
-    if (n <= 0) break;
-    p += n;
-    left -= static_cast<size_t>(n);
+}
+
+}  // namespace
+
+void write(log_level l, std::string_view msg, std::initializer_list<field> fields) {
+  if (!enabled(l)) return;
+  format(l, msg, fields);
+  if (my_lines) {
+    // This thread's buffered lines go first, in the same write(2).
+    std::lock_guard<std::mutex> g(my_lines->m);
+    if (!my_lines->text.empty()) {
+      my_lines->text += line;
+      write_all(my_lines->text.data(), my_lines->text.size());
+      my_lines->text.clear();
+      return;
+    }
+  }
+  write_all(line.data(), line.size());
+}
+
+void access(std::string_view msg, std::initializer_list<field> fields) {
+  if (!enabled(log_level::info)) return;
+  format(log_level::info, msg, fields);
+  auto& mine = my_lines ? *my_lines : enrol();
+  bool was_empty = false;
+  {
+    std::lock_guard<std::mutex> g(mine.m);
+    if (!mine.text.empty() && mine.text.size() + line.size() > buffer_limit) {
+      write_all(mine.text.data(), mine.text.size());
+      mine.text.clear();
+    }
+    was_empty = mine.text.empty();
+    mine.text += line;
+  }
+  auto& r = registry();
+  if (was_empty && !r.dirty.load(std::memory_order_relaxed) && !r.dirty.exchange(true)) {
+    std::lock_guard<std::mutex> g(r.m);
+    r.wake.notify_one();
   }
 }
+
+void flush() { flush_every(); }
 
 }  // namespace trainia::log

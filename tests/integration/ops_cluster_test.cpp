@@ -6,6 +6,7 @@
 #include "integration/server_fixture.hpp"
 #include "ops/ops_support.hpp"
 #include "support/pg.hpp"
+#include "support/poll.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -147,6 +148,10 @@ TEST_CASE("ops cluster: through nginx, killing one instance loses no acknowledge
     auto r = nginx.client().get(profile, {bearer(a.token("user_ops_rr")), {"X-Request-Id", rid}});
     REQUIRE(r.status == 200);
     CHECK(r.header("X-Request-Id") == rid);
+    // Access lines are written within ~20 ms, with others of their thread.
+    poll_until([&] {
+      return a.log().find(rid) != std::string::npos || b.log().find(rid) != std::string::npos;
+    });
     if (a.log().find(rid) != std::string::npos) served_by.insert("a");
     if (b.log().find(rid) != std::string::npos) served_by.insert("b");
   }
