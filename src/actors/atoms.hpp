@@ -19,6 +19,7 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 // Database pool
 using db_exec_atom = caf::atom_constant<caf::atom("db_exec")>;
+using db_group_atom = caf::atom_constant<caf::atom("db_group")>;
 using connect_atom = caf::atom_constant<caf::atom("connect")>;
 using worker_up_atom = caf::atom_constant<caf::atom("w_up")>;
 using worker_down_atom = caf::atom_constant<caf::atom("w_down")>;

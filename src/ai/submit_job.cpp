@@ -31,6 +31,8 @@ caf::error too_many_in_flight(int32_t limit) {
 class slot_guard {
  public:
   explicit slot_guard(pipeline& p) : p_(p), taken_(p.dispatcher.get() && p.slots.take()) {}
+  slot_guard(const slot_guard&) = delete;
+  slot_guard& operator=(const slot_guard&) = delete;
   ~slot_guard() {
     if (taken_) p_.slots.give(1);
   }
@@ -48,90 +50,173 @@ caf::message replay_or_conflict(const db::result& found) {
   return caf::make_message(submit_result{found.text(0, 0), found.text(0, 1), true});
 }
 
+const char submit_kind = 0;
+
+/// One submit: its statements and what their results mean. Run alone (the
+/// job's own transaction) or as a member of a group commit with the submits of
+/// other users that queued for a connection meanwhile (db::group_member).
+class submit_call final : public db::group_member {
+ public:
+  submit_call(pipeline& p, std::string input, std::string model, std::optional<std::string> key, plan_info plan)
+    : p_(p), input_(std::move(input)), model_(std::move(model)), key_(std::move(key)), plan_(std::move(plan)) {}
+
+  /// The job's transaction: one round trip, COMMIT included (a second one,
+  /// with ai/ensure_profile, when the user has no profile row yet).
+  caf::message run_alone(db::tx& t) {
+    const auto& user = t.who().user_id;
+    // A worker slot is taken up front (the statement claims the task for
+    // this process when it has one) and given back unless the task starts.
+    slot_guard slot(p_);
+    bool queue_full = full(slot);
+    // Each statement sees those before it; the insert counts the user's tasks
+    // in flight after the reservation's row lock, and undoes the reservation
+    // whenever it inserts nothing (see ai/insert_task.sql). Without an
+    // Idempotency-Key there is nothing to look up. The user's profile row is
+    // created only when the insert says there is none (a first submit, or one
+    // after user.deleted): then nothing was reserved or inserted, and the
+    // batch runs again after ai/ensure_profile, in a transaction of its own.
+    auto submit = [&](bool ensure_profile) {
+      db::statement_batch batch;
+      batch.reserve(4);
+      append(batch, user, ensure_profile, slot.taken(), queue_full);
+      return t.exec_batch(batch, true);
+    };
+    bool ensured = false;
+    auto done = submit(false);
+    if (done && !done->back().boolean(0, 8)) {
+      ensured = true;
+      done = submit(true);
+    }
+    if (!done) return error_reply(std::move(done.error()));
+    const auto& r = *done;
+    const auto& found = r[ensured ? 1 : 0];
+    if (key_ && !found.empty()) return replay_or_conflict(found);
+    const auto& ins = r.back();
+    if (auto refused = refusal(ins, queue_full)) return *refused;
+    if (ins.is_null(0, 3)) {
+      // A concurrent submit with the same key won; our reservation was undone.
+      static const auto& find = db::sql("ai/find_by_key");
+      auto again = t.exec(find, {user, key_param(), input_});
+      if (!again) return error_reply(std::move(again.error()));
+      if (again->empty())
+        return error_reply(fail(errc::conflict, "a concurrent request with this Idempotency-Key failed"));
+      return replay_or_conflict(*again);
+    }
+    return accepted(ins, user, slot);
+  }
+
+  // db::group_member: the same statements, as one member of a group.
+  const void* kind() const override { return &submit_kind; }
+
+  void add(db::statement_batch& batch, const db::access& who) override {
+    user_ = who.user_id;
+    slot_.emplace(p_);
+    queue_full_ = full(*slot_);
+    append(batch, user_, false, slot_->taken(), queue_full_);
+  }
+
+  std::optional<caf::message> conclude(std::vector<db::result>& r, size_t first) override {
+    const auto& ins = r[first + (key_ ? 2 : 1)];
+    slot_guard& slot = *slot_;
+    std::optional<caf::message> reply;
+    if (!ins.boolean(0, 8)) {
+      // No profile row: nothing was reserved or inserted. Alone, the job
+      // creates the profile first.
+    } else if (key_ && !r[first].empty()) {
+      reply = replay_or_conflict(r[first]);
+    } else if (auto refused = refusal(ins, queue_full_)) {
+      reply = std::move(refused);
+    } else if (ins.is_null(0, 3)) {
+      // A concurrent submit with the same key won and our reservation was
+      // undone: alone, the job finds the winner (committed by now).
+    } else {
+      reply = accepted(ins, user_, slot);
+    }
+    slot_.reset();  // gives the slot back unless accepted() handed it on
+    return reply;
+  }
+
+  void abandon() override { slot_.reset(); }
+
+ private:
+  db::param key_param() const { return key_ ? db::param(*key_) : db::param(std::nullopt); }
+
+  bool full(const slot_guard& slot) const {
+    return !slot.taken() && p_.queued_hint.load(std::memory_order_relaxed) >= p_.cfg.ai_queue_limit;
+  }
+
+  void append(db::statement_batch& batch, const std::string& user, bool ensure_profile, bool claim,
+              bool queue_full) const {
+    static const auto& ensure = db::sql("ai/ensure_profile");
+    static const auto& find = db::sql("ai/find_by_key");
+    static const auto& reserve = db::sql("ai/reserve_run");
+    static const auto& insert = db::sql("ai/insert_task");
+    auto key = key_param();
+    if (ensure_profile) batch.push_back({&ensure, {user}});
+    if (key_) batch.push_back({&find, {user, key, input_}});
+    batch.push_back({&reserve, {user, plan_.period_start, plan_.period_end, plan_.ai_runs_per_month, key}});
+    batch.push_back({&insert, {user, input_, model_, key, p_.cfg.ai_max_attempts, p_.cfg.ai_task_deadline_ms,
+                               plan_.period_start, claim, p_.svc.instance_id, p_.cfg.ai_lease_seconds,
+                               static_cast<int64_t>(plan_.ai_max_concurrent), queue_full}});
+  }
+
+  /// The 402, 429 or 503 that ai/insert_task's row says, if any.
+  std::optional<caf::message> refusal(const db::result& ins, bool queue_full) const {
+    if (!ins.boolean(0, 0)) return error_reply(quota_exceeded(plan_, ins.int64(0, 1)));
+    if (ins.int64(0, 2) >= plan_.ai_max_concurrent) return error_reply(too_many_in_flight(plan_.ai_max_concurrent));
+    if (queue_full)
+      return error_reply(fail_unavailable("the AI queue is full; retry shortly", 5, "ai queue at its limit"));
+    return std::nullopt;
+  }
+
+  /// The task was inserted and committed: start it here, or announce it queued.
+  caf::message accepted(const db::result& ins, const std::string& user, slot_guard& slot) const {
+    claimed_task task;
+    task.id = ins.text(0, 3);
+    task.user_id = user;
+    task.input_json = input_;
+    task.attempts = static_cast<int32_t>(ins.int64(0, 5));
+    task.max_attempts = static_cast<int32_t>(ins.int64(0, 6));
+    task.remaining_ms = ins.int64(0, 7);
+    if (slot.taken()) {
+      // Committed and ours: start it now rather than at the next poll.
+      if (auto d = p_.dispatcher.get()) {
+        caf::anon_send(d, ai_start_atom::value, std::move(task));
+        slot.handed_on();
+      }
+      // No dispatcher (restarting): the task keeps our lease and is resumed
+      // by the next dispatcher's first poll.
+    } else {
+      p_.queued_changed(+1);
+      p_.queued_inserts.fetch_add(1, std::memory_order_relaxed);
+      // Other processes may have free workers: the dispatcher tells them
+      // (one message per announcement, however many submits queue).
+      if (!p_.announce_owed.exchange(true, std::memory_order_acq_rel))
+        if (auto d = p_.dispatcher.get()) caf::anon_send(d, ai_announce_atom::value);
+    }
+    return caf::make_message(submit_result{ins.text(0, 3), "queued", false});
+  }
+
+  pipeline& p_;
+  std::string input_;
+  std::string model_;
+  std::optional<std::string> key_;
+  plan_info plan_;
+  // As a group member, between add() and conclude():
+  std::string user_;
+  std::optional<slot_guard> slot_;
+  bool queue_full_ = false;
+};
+
 }  // namespace
 
 plan_job submit_job(pipeline& p, task_input in, std::optional<std::string> key) {
   return [&p, input = in.to_json(), model = in.model, key = std::move(key)](const plan_info& plan) {
+    auto call = std::make_shared<submit_call>(p, input, model, key, plan);
     db::job j;
     j.label = "ai/submit";
-    j.fn = [&p, input, model, key, plan](db::tx& t) -> caf::message {
-      static const auto& ensure = db::sql("ai/ensure_profile");
-      static const auto& find = db::sql("ai/find_by_key");
-      static const auto& reserve = db::sql("ai/reserve_run");
-      static const auto& insert = db::sql("ai/insert_task");
-      const auto& user = t.who().user_id;
-      db::param key_param = key ? db::param(*key) : db::param(std::nullopt);
-      // A worker slot is taken up front (the statement claims the task for
-      // this process when it has one) and given back unless the task starts.
-      slot_guard slot(p);
-      bool queue_full = !slot.taken() && p.queued_hint.load(std::memory_order_relaxed) >= p.cfg.ai_queue_limit;
-      // One round trip, COMMIT included. Each statement sees those before it;
-      // the insert counts the user's tasks in flight after the reservation's
-      // row lock, and undoes the reservation whenever it inserts nothing (see
-      // ai/insert_task.sql). Without an Idempotency-Key there is nothing to
-      // look up. The user's profile row is created only when the insert says
-      // there is none (a first submit, or one after user.deleted): then
-      // nothing was reserved or inserted, and the batch runs again after
-      // ai/ensure_profile, in a transaction of its own.
-      auto submit = [&](bool ensure_profile) {
-        std::vector<std::pair<const db::statement*, db::params>> batch;
-        batch.reserve(4);
-        if (ensure_profile) batch.push_back({&ensure, {user}});
-        if (key) batch.push_back({&find, {user, key_param, input}});
-        batch.push_back({&reserve, {user, plan.period_start, plan.period_end, plan.ai_runs_per_month, key_param}});
-        batch.push_back({&insert, {user, input, model, key_param, p.cfg.ai_max_attempts, p.cfg.ai_task_deadline_ms,
-                                   plan.period_start, slot.taken(), p.svc.instance_id, p.cfg.ai_lease_seconds,
-                                   static_cast<int64_t>(plan.ai_max_concurrent), queue_full}});
-        return t.exec_batch(batch, true);
-      };
-      bool ensured = false;
-      auto done = submit(false);
-      if (done && !done->back().boolean(0, 8)) {
-        ensured = true;
-        done = submit(true);
-      }
-      if (!done) return error_reply(std::move(done.error()));
-      const auto& r = *done;
-      const auto& found = r[ensured ? 1 : 0];
-      if (key && !found.empty()) return replay_or_conflict(found);
-      const auto& ins = r.back();
-      if (!ins.boolean(0, 0)) return error_reply(quota_exceeded(plan, ins.int64(0, 1)));
-      if (ins.int64(0, 2) >= plan.ai_max_concurrent) return error_reply(too_many_in_flight(plan.ai_max_concurrent));
-      if (queue_full)
-        return error_reply(fail_unavailable("the AI queue is full; retry shortly", 5, "ai queue at its limit"));
-      if (ins.is_null(0, 3)) {
-        // A concurrent submit with the same key won; our reservation was undone.
-        auto again = t.exec(find, {user, key_param, input});
-        if (!again) return error_reply(std::move(again.error()));
-        if (again->empty())
-          return error_reply(fail(errc::conflict, "a concurrent request with this Idempotency-Key failed"));
-        return replay_or_conflict(*again);
-      }
-      claimed_task task;
-      task.id = ins.text(0, 3);
-      task.user_id = user;
-      task.input_json = input;
-      task.attempts = static_cast<int32_t>(ins.int64(0, 5));
-      task.max_attempts = static_cast<int32_t>(ins.int64(0, 6));
-      task.remaining_ms = ins.int64(0, 7);
-      if (slot.taken()) {
-        // Committed and ours: start it now rather than at the next poll.
-        if (auto d = p.dispatcher.get()) {
-          caf::anon_send(d, ai_start_atom::value, std::move(task));
-          slot.handed_on();
-        }
-        // No dispatcher (restarting): the task keeps our lease and is resumed
-        // by the next dispatcher's first poll.
-      } else {
-        p.queued_changed(+1);
-        p.queued_inserts.fetch_add(1, std::memory_order_relaxed);
-        // Other processes may have free workers: the dispatcher tells them
-        // (one message per announcement, however many submits queue).
-        if (!p.announce_owed.exchange(true, std::memory_order_acq_rel))
-          if (auto d = p.dispatcher.get()) caf::anon_send(d, ai_announce_atom::value);
-      }
-      return caf::make_message(submit_result{ins.text(0, 3), "queued", false});
-    };
+    j.fn = [call](db::tx& t) { return call->run_alone(t); };
+    j.group = call;
     return j;
   };
 }

@@ -7,7 +7,9 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <deque>
+#include <unordered_set>
 
 namespace trainia::db {
 namespace {
@@ -41,6 +43,7 @@ struct pool_state {
   obs::counter* rejected_down = nullptr;
   obs::counter* rejected_full = nullptr;
   obs::counter* rejected_timeout = nullptr;
+  obs::counter* grouped = nullptr;
   obs::histogram* latency = nullptr;
   static inline const char* name = "db_pool";
 };
@@ -115,6 +118,59 @@ void fail_waiting(pool_actor* self, const char* why) {
   }
 }
 
+/// Takes from the queue the jobs that may share a transaction with `first`
+/// (a group member of the same kind and role, each of another user), in
+/// queue order, up to max_group_jobs in all.
+std::vector<queued> take_group(pool_actor* self, queued first) {
+  std::vector<queued> members;
+  members.push_back(std::move(first));
+  const auto& lead = members.front().work;
+  auto& waiting = self->state.waiting;
+  if (!lead.group || waiting.empty()) return members;
+  const void* kind = lead.group->kind();
+  auto who = lead.who.who;
+  std::unordered_set<std::string> users{lead.who.user_id};
+  for (auto it = waiting.begin(); it != waiting.end() && members.size() < max_group_jobs;) {
+    const auto& w = it->work;
+    if (w.group && w.group->kind() == kind && w.who.who == who && users.insert(w.who.user_id).second) {
+      members.push_back(std::move(*it));
+      it = waiting.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return members;
+}
+
+/// Hands a group to worker `s`: one transaction for all, each caller answered
+/// with its own reply. Members are ordered by user, so concurrent groups take
+/// their users' row locks in the same order.
+void send_group(pool_actor* self, slot& s, std::vector<queued> members) {
+  std::sort(members.begin(), members.end(),
+            [](const queued& a, const queued& b) { return a.work.who.user_id < b.work.who.user_id; });
+  job_group g;
+  auto promises = std::make_shared<std::vector<caf::response_promise>>();
+  g.jobs.reserve(members.size());
+  promises->reserve(members.size());
+  for (auto& m : members) {
+    g.jobs.push_back(std::move(m.work));
+    promises->push_back(std::move(m.promise));
+  }
+  self->state.grouped->inc(promises->size());
+  self->request(s.worker, caf::infinite, db_group_atom::value, std::move(g))
+    .then(
+      [promises](group_replies& r) {
+        auto& ps = *promises;
+        for (size_t i = 0; i < ps.size(); ++i)
+          ps[i].deliver(i < r.replies.size() ? std::move(r.replies[i])
+                                             : caf::make_message(fail(errc::internal, "internal error",
+                                                                      "db group answered too few replies")));
+      },
+      [promises](caf::error& e) {
+        for (auto& p : *promises) p.deliver(e);
+      });
+}
+
 void drain(pool_actor* self) {
   auto& st = self->state;
   while (!st.waiting.empty()) {
@@ -123,6 +179,14 @@ void drain(pool_actor* self) {
     s->busy = true;
     auto q = std::move(st.waiting.front());
     st.waiting.pop_front();
+    if (q.work.group && !st.waiting.empty()) {
+      auto members = take_group(self, std::move(q));
+      if (members.size() > 1) {
+        send_group(self, *s, std::move(members));
+        continue;
+      }
+      q = std::move(members.front());
+    }
     q.promise.delegate(s->worker, db_exec_atom::value, std::move(q.work));
   }
   publish(self);
@@ -148,6 +212,7 @@ caf::behavior pool_impl(pool_actor* self, pool_options opts, actor_directory* di
   st.rejected_full = &m.db_rejected.with({{"pool", st.opts.name}, {"reason", "queue_full"}});
   st.rejected_timeout = &m.db_rejected.with({{"pool", st.opts.name}, {"reason", "queue_timeout"}});
   st.latency = &m.db_query_duration.with({{"pool", st.opts.name}});
+  st.grouped = &m.db_grouped.with({{"pool", st.opts.name}});
   st.slots.resize(static_cast<size_t>(st.opts.size));
   for (size_t i = 0; i < st.slots.size(); ++i) spawn_worker(self, i);
   publish(self);

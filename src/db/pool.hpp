@@ -20,6 +20,9 @@ struct pool_options {
   std::string instance_id;  // tags NOTIFY payloads of this process (app.origin)
 };
 
+/// The most jobs one group commit takes (see group_member).
+inline constexpr size_t max_group_jobs = 64;
+
 /// Spawns a pool: a cooperative dispatcher actor that owns `size` detached
 /// connection workers (blocking libpq calls never run on scheduler threads).
 ///
@@ -30,6 +33,11 @@ struct pool_options {
 /// time-out, it answers `service_unavailable` at once — callers never hang
 /// while the database is down. Workers reconnect with back-off on their own;
 /// a worker that crashes is restarted by the pool (counted as a restart).
+/// Group commit: when a connection frees up and the job at the head of the
+/// queue is a group member, every queued job that may share its transaction
+/// (job::group) goes to that connection with it — one transaction, one
+/// commit; counted in trainia_db_grouped_jobs_total. Jobs that find a free
+/// connection run at once and alone, so grouping adds no wait.
 caf::actor spawn_pool(caf::actor_system& sys, pool_options opts, actor_directory& dir, const std::string& parent);
 
 }  // namespace trainia::db

@@ -67,6 +67,7 @@ caf::error tx::finish(bool success) {
 }
 
 job enveloped(job j) {
+  j.envelope = true;
   j.fn = [inner = std::move(j.fn)](tx& t) -> caf::message {
     auto reply = inner(t);
     if (reply.match_elements<caf::error>()) return reply;

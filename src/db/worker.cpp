@@ -14,11 +14,42 @@ namespace {
 constexpr std::chrono::milliseconds first_backoff{100};
 constexpr std::chrono::milliseconds max_backoff{2000};
 
+/// Runs `work` on the worker's connection with the bookkeeping of a job:
+/// state, latency, and telling the pool when the connection is idle again or
+/// lost. `jobs` is the number of jobs `work` serves (for the error reply).
+template <class MarkDown, class Work>
+auto serve(caf::stateful_actor<worker_state>* self, MarkDown& mark_down, size_t jobs, Work work)
+  -> decltype(work(*self->state.conn)) {
+  using reply_type = decltype(work(*self->state.conn));
+  auto& st = self->state;
+  st.info->handled();
+  if (!st.conn || !st.conn->healthy()) {
+    mark_down();
+    auto lost = caf::make_message(connection_lost("no connection"));
+    if constexpr (std::is_same_v<reply_type, group_replies>)
+      return group_replies{std::vector<caf::message>(jobs, lost)};
+    else
+      return lost;
+  }
+  st.info->state("busy");
+  auto started = std::chrono::steady_clock::now();
+  auto reply = work(*st.conn);
+  st.latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!st.conn->healthy()) {
+    mark_down();
+  } else {
+    st.info->state("idle");
+    self->send(st.pool, worker_idle_atom::value, caf::actor_cast<caf::actor>(self));
+  }
+  return reply;
+}
+
 }  // namespace
 
 caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool, connect_options opts,
                         std::string instance_id, std::shared_ptr<actor_info> info, obs::histogram* latency) {
   self->state.info = std::move(info);
+  self->state.pool = pool;
   self->state.latency = latency;
   self->set_error_handler([](caf::error&) {});
   self->set_exception_handler(crash_logger("db_worker", self->state.info->name()));
@@ -47,34 +78,11 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
       self->send(pool, worker_up_atom::value, caf::actor_cast<caf::actor>(self));
     },
     [=](db_exec_atom, job& j) -> caf::message {
-      auto& st = self->state;
-      st.info->handled();
-      if (!st.conn || !st.conn->healthy()) {
-        mark_down();
-        return caf::make_message(connection_lost("no connection"));
-      }
-      st.info->state("busy");
-      auto started = std::chrono::steady_clock::now();
-      caf::message reply;
-      {
-        tx t(*st.conn, j.who, instance_id);
-        try {
-          reply = j.fn(t);
-        } catch (const std::exception& e) {
-          // A job must not take the connection's actor down with it.
-          reply = caf::make_message(fail(errc::internal, "internal error", std::string("db job threw: ") + e.what()));
-        }
-        bool ok = !reply.match_elements<caf::error>();
-        if (auto e = t.finish(ok); e && ok) reply = caf::make_message(std::move(e));
-      }
-      st.latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (!st.conn->healthy()) {
-        mark_down();
-      } else {
-        st.info->state("idle");
-        self->send(pool, worker_idle_atom::value, caf::actor_cast<caf::actor>(self));
-      }
-      return reply;
+      return serve(self, mark_down, 1, [&](connection& c) { return run_job(c, j, instance_id); });
+    },
+    [=](db_group_atom, job_group& g) -> group_replies {
+      auto n = g.jobs.size();
+      return serve(self, mark_down, n, [&](connection& c) { return group_replies{run_group(c, g, instance_id)}; });
     },
     [=](crash_atom) {
       throw std::runtime_error("injected db worker crash");

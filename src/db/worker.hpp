@@ -15,12 +15,15 @@ struct worker_state {
   std::chrono::milliseconds backoff{0};
   bool reported_down = false;
   std::shared_ptr<actor_info> info;
+  caf::actor pool;
   obs::histogram* latency = nullptr;
   static inline const char* name = "db_worker";
 };
 
 /// One connection's actor; spawned `detached` by the pool. Tells the pool
-/// `worker_up`/`worker_down`/`worker_idle`. Runs jobs with the caller's role.
+/// `worker_up`/`worker_down`/`worker_idle`. Runs jobs with the caller's role:
+/// `(db_exec_atom, job) -> message` one job, `(db_group_atom, job_group) ->
+/// group_replies` several committed together (run_group).
 caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool, connect_options opts,
                         std::string instance_id, std::shared_ptr<actor_info> info, obs::histogram* latency);
 

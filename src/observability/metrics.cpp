@@ -106,6 +106,7 @@ std::string registry::render() const {
   render_family(out, db_connections);
   render_family(out, db_query_duration);
   render_family(out, db_rejected);
+  render_family(out, db_grouped);
   render_family(out, ai_tasks);
   render_family(out, ai_provider_duration);
   render_family(out, stripe_events);

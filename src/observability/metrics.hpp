@@ -121,6 +121,9 @@ struct registry {
                                       metric_type::histogram};
   family<counter> db_rejected{"trainia_db_rejected_total", "Database jobs refused by a pool, by reason.",
                               metric_type::counter};
+  family<counter> db_grouped{"trainia_db_grouped_jobs_total",
+                              "Database jobs handed to a connection together with others of their kind (group commit), by pool.",
+                              metric_type::counter};
   family<gauge> ai_tasks{"trainia_ai_tasks", "AI tasks by status, as last counted in the database.", metric_type::gauge};
   family<histogram> ai_provider_duration{"trainia_ai_provider_duration_seconds", "AI provider call latency.",
                                          metric_type::histogram};
