@@ -450,7 +450,7 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
     st.workers[i].handle = spawn_worker(self, i);
     st.idle.push_back(i);
   }
-  pipe->slots.reset(static_cast<int>(n));
+  pipe->slots.reset(static_cast<int>(n) + claim_ahead(static_cast<int>(n)));
   auto lease_ms = std::max(100, pipe->cfg.ai_lease_seconds * 1000 / 3);
   self->send(self, ai_poll_atom::value);  // resume the queue the database holds
   self->send(self, ai_count_atom::value);

@@ -12,14 +12,24 @@
 namespace trainia::ai {
 
 /// The task statuses, in the order of `pipeline::by_status`.
+/// Tasks a process claims ahead of its provider calls (a quarter of
+/// ai.concurrency: none below 4), so that a call ending starts the next one
+/// without waiting for a claim. Bounded so that other processes on the same
+/// database still find queued work.
+inline int claim_ahead(int concurrency) { return concurrency / 4; }
+
 constexpr std::array<const char*, 5> statuses = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 /// What the AI pipeline's actors, its database jobs (on pool threads) and its
 /// HTTP handlers share. Created by `serve` before the actor system starts and
 /// destroyed after it stopped; every member is safe to use from any thread.
 ///
-/// Capacity: `slots` counts the workers of this process nobody has promised
-/// a task to (see worker_slots).
+/// Capacity: `slots` counts the tasks this process may still take on (see
+/// worker_slots): ai.concurrency provider calls at once, plus claim_ahead()
+/// tasks claimed ahead of them. A task claimed ahead is `running` in the
+/// database (its lease is held and renewed) and waits in the dispatcher until
+/// one of this process's calls ends, so a freed call starts the next task at
+/// once instead of after a claim's round trip and commit.
 struct pipeline {
   explicit pipeline(services& s);
 

@@ -53,3 +53,38 @@ TEST_CASE("a task's slot serves the next task while the first one's outcome wait
   CHECK(done["attempts"] == 1);
   CHECK(fake.count("POST", chat_path) == 2);
 }
+
+TEST_CASE("a process claims a quarter of ai.concurrency ahead, and those tasks wait for a call to end",
+          "[integration][ai][slots]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    reply.delay = 800ms;
+    return reply;
+  });
+  // Four calls at once, one task claimed ahead of them.
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"}})});
+  auto c = s.client();
+  auto a = s.auth("user_claim_ahead");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    auto r = submit(c, a, {{"prompt", "task " + std::to_string(i)}});
+    REQUIRE(r.status == 202);
+    ids.push_back(r.json()["task_id"].get<std::string>());
+  }
+  REQUIRE(fake.wait_for("POST", chat_path, 4, 5s));
+  // While the four calls run: the fifth task is claimed (running, leased by
+  // this process) but not called, the sixth is still queued.
+  std::this_thread::sleep_for(300ms);
+  pg db(s.database_url());
+  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'running' AND lease_owner IS NOT NULL") == 5);
+  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'queued'") == 1);
+  CHECK(fake.count("POST", chat_path) == 4);  // no fifth call while four run
+  // Everything runs once, never more than four calls at a time.
+  for (const auto& id : ids) {
+    auto t = await_task(c, a, id, 15s);
+    CHECK(t["status"] == "succeeded");
+    CHECK(t["attempts"] == 1);
+  }
+  CHECK(fake.count("POST", chat_path) == 6);
+}
