@@ -20,8 +20,11 @@ struct pool_options {
   std::string instance_id;  // tags NOTIFY payloads of this process (app.origin)
 };
 
-/// The most jobs one group commit takes (see group_member).
-inline constexpr size_t max_group_jobs = 64;
+/// The most jobs one group commit takes (see group_member). More saves little
+/// (the commit is already shared by 16) and costs transient memory on the
+/// worker's thread: every member's results are held until COMMIT, and glibc
+/// keeps a thread arena's top once it grew.
+inline constexpr size_t max_group_jobs = 16;
 
 /// Spawns a pool: a cooperative dispatcher actor that owns `size` detached
 /// connection workers (blocking libpq calls never run on scheduler threads).
