@@ -24,6 +24,7 @@ namespace {
 class stderr_capture {
  public:
   stderr_capture() {
+    log::flush();  // lines buffered before the capture are not ours
     char name[] = "/tmp/trainia-log-test-XXXXXX";
     int fd = mkstemp(name);
     REQUIRE(fd >= 0);
