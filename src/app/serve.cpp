@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -105,7 +106,12 @@ int serve(const config& cfg) {
   });
   // The outbound HTTP(S) client (src/net) is created here.
   // Declared before the actor system so it outlives it (actors hold calls).
-  auto outbound = std::make_unique<net::outbound_client>(net::outbound_client::options{});
+  // Every provider call in flight (at most ai.concurrency) can go back to an
+  // idle keep-alive connection: the next call reuses it instead of opening one.
+  net::outbound_client::options outbound_opts;
+  outbound_opts.max_idle_per_origin =
+    std::max(outbound_opts.max_idle_per_origin, static_cast<size_t>(std::max(0, cfg.ai_concurrency)));
+  auto outbound = std::make_unique<net::outbound_client>(outbound_opts);
   svc.outbound = outbound.get();
   auto system = std::make_unique<caf::actor_system>(caf_cfg);
   svc.system = system.get();

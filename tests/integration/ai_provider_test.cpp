@@ -214,3 +214,35 @@ TEST_CASE("a provider 401 is our misconfiguration: the task fails, the caller ne
   CHECK(log.find("AI provider rejected the call") != std::string::npos);
   CHECK(log.find(api_key) == std::string::npos);  // the key never reaches the log
 }
+
+TEST_CASE("with ai.concurrency above 32 every provider connection stays open for the next call",
+          "[integration][ai]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    reply.delay = 400ms;  // the 40 calls of a wave overlap
+    return reply;
+  });
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "40"}})});
+  auto c = s.client();
+  auto run_wave = [&](const std::string& name) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 40; ++i) {
+      auto user = "user_keepalive_" + std::to_string(i % 4);
+      auto r = submit(c, s.auth(user), {{"prompt", name + " " + std::to_string(i)}});
+      REQUIRE(r.status == 202);
+      ids.push_back(r.json()["task_id"].get<std::string>());
+    }
+    for (size_t i = 0; i < ids.size(); ++i)
+      CHECK(await_task(c, s.auth("user_keepalive_" + std::to_string(i % 4)), ids[i], 20s)["status"] == "succeeded");
+  };
+  run_wave("first");
+  auto opened = fake.connections_accepted();
+  CHECK(opened >= 30);  // the calls overlapped: many connections were needed
+  CHECK(opened <= 40);
+  // The second wave finds them all idle and opens none (with 32 idle
+  // connections kept, the eight beyond were closed and opened again).
+  run_wave("second");
+  CHECK(fake.connections_accepted() == opened);
+  CHECK(fake.count("POST", chat_path) == 80);
+}
