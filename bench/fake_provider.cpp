@@ -3,7 +3,8 @@
 // One Asio thread, a timer per request (no thread per request), keep-alive.
 //   bench_fake_provider --port P [--delay-ms 50] [--threads 1]
 // Prints "listening <port>" once ready; on SIGTERM/SIGINT prints the number of
-// completions served and exits.
+// completions served and exits. With --trace FILE it also writes, on exit, each
+// completion's arrival and answer times (wall clock, microseconds; TSV).
 #include <utility>  // Boost 1.74 asio/awaitable.hpp uses std::exchange without it (C++20)
 
 #include <boost/asio.hpp>
@@ -16,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +31,16 @@ namespace {
 
 std::atomic<long> served{0};
 std::chrono::milliseconds delay{50};
+
+/// --trace FILE: each completion's arrival and answer (wall clock, µs), written on exit.
+bool tracing = false;
+std::mutex trace_mu;
+std::vector<std::pair<int64_t, int64_t>> trace;
+
+int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 /// The model the request names (a plain scan: the body is ours to trust here).
 std::string model_of(const std::string& body) {
@@ -73,10 +85,15 @@ class session : public std::enable_shared_from_this<session> {
                   std::to_string(std::time(nullptr)) + R"(,"model":")" + model_of(req_.body()) +
                   R"(","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],)"
                   R"("usage":{"prompt_tokens":8,"completion_tokens":1,"total_tokens":9}})";
+    int64_t arrived = tracing ? wall_us() : 0;
     timer_.expires_after(delay);
-    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    timer_.async_wait([self = shared_from_this(), arrived](beast::error_code ec) {
       if (ec) return;
       ++served;
+      if (tracing) {
+        std::lock_guard<std::mutex> lock(trace_mu);
+        trace.emplace_back(arrived, wall_us());
+      }
       self->write();
     });
   }
@@ -115,16 +132,19 @@ void accept(tcp::acceptor& a) {
 int main(int argc, char** argv) {
   unsigned short port = 0;
   int threads = 1;
+  std::string trace_file;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--port") port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
     else if (k == "--delay-ms") delay = std::chrono::milliseconds(std::atoi(argv[i + 1]));
     else if (k == "--threads") threads = std::max(1, std::atoi(argv[i + 1]));
+    else if (k == "--trace") trace_file = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: bench_fake_provider --port P [--delay-ms 50] [--threads 1]\n");
+      std::fprintf(stderr, "usage: bench_fake_provider --port P [--delay-ms 50] [--threads 1] [--trace FILE]\n");
       return 2;
     }
   }
+  tracing = !trace_file.empty();
   asio::io_context io;
   tcp::acceptor acceptor(io);
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
@@ -142,5 +162,12 @@ int main(int argc, char** argv) {
   io.run();
   for (auto& t : pool) t.join();
   std::printf("served %ld\n", served.load());
+  if (tracing) {
+    if (FILE* f = std::fopen(trace_file.c_str(), "w")) {
+      std::fprintf(f, "arrived_us\tanswered_us\n");
+      for (const auto& [a, b] : trace) std::fprintf(f, "%lld\t%lld\n", static_cast<long long>(a), static_cast<long long>(b));
+      std::fclose(f);
+    }
+  }
   return 0;
 }
