@@ -142,6 +142,11 @@ void start_pending(dispatcher_pointer self) {
   while (!st.pending.empty() && !st.idle.empty() && st.calling < st.max_calling) {
     auto t = std::move(st.pending.front());
     st.pending.pop_front();
+    // The deadline was measured when the task was claimed: the time it
+    // waited here counts against it.
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.pending_since.front()).count();
+    st.pending_since.pop_front();
+    t.remaining_ms = std::max<int64_t>(0, t.remaining_ms - waited);
     auto w = st.idle.back();
     st.idle.pop_back();
     run_on(self, w, std::move(t));
@@ -158,6 +163,7 @@ void assign(dispatcher_pointer self, claimed_task t) {
     return;
   }
   st.pending.push_back(std::move(t));
+  st.pending_since.push_back(clock::now());
   start_pending(self);
 }
 

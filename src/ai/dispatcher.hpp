@@ -38,6 +38,7 @@ struct dispatcher_state {
   int calling = 0;                                  // workers running a task (≤ ai.concurrency)
   int max_calling = 0;                              // ai.concurrency
   std::deque<claimed_task> pending;                 // claimed, waiting for a slot and a worker
+  std::deque<std::chrono::steady_clock::time_point> pending_since;  // when each of `pending` arrived
   std::unordered_map<std::string, size_t> running;  // task id → worker index
 
   // Callers waiting for a task to end here (?wait, cancel).

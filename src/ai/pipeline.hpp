@@ -12,11 +12,14 @@
 namespace trainia::ai {
 
 /// The task statuses, in the order of `pipeline::by_status`.
-/// Tasks a process claims ahead of its provider calls (a quarter of
-/// ai.concurrency: none below 4), so that a call ending starts the next one
-/// without waiting for a claim. Bounded so that other processes on the same
-/// database still find queued work.
-inline int claim_ahead(int concurrency) { return concurrency / 4; }
+/// Tasks a process claims ahead of its provider calls (half of
+/// ai.concurrency, none when it is 1), so that a call ending starts the next
+/// one without waiting for a claim: calls that start together end together,
+/// and much of such a wave is then replaced at once. Bounded, so that other
+/// processes on the same database still find queued work, and so that with
+/// a small concurrency a task waits `queued` (cancellable at once) rather
+/// than claimed.
+inline int claim_ahead(int concurrency) { return concurrency / 2; }
 
 constexpr std::array<const char*, 5> statuses = {"queued", "running", "succeeded", "failed", "cancelled"};
 

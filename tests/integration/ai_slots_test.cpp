@@ -54,7 +54,7 @@ TEST_CASE("a task's slot serves the next task while the first one's outcome wait
   CHECK(fake.count("POST", chat_path) == 2);
 }
 
-TEST_CASE("a process claims a quarter of ai.concurrency ahead, and those tasks wait for a call to end",
+TEST_CASE("a process claims half as many tasks ahead as ai.concurrency, and those tasks wait for a call to end",
           "[integration][ai][slots]") {
   fake_http_server fake;
   fake.on("POST", chat_path, [](const recorded_request& r) {
@@ -62,23 +62,23 @@ TEST_CASE("a process claims a quarter of ai.concurrency ahead, and those tasks w
     reply.delay = 800ms;
     return reply;
   });
-  // Four calls at once, one task claimed ahead of them.
+  // Four calls at once, two tasks claimed ahead of them.
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"}})});
   auto c = s.client();
   auto a = s.auth("user_claim_ahead");
   std::vector<std::string> ids;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 8; ++i) {
     auto r = submit(c, a, {{"prompt", "task " + std::to_string(i)}});
     REQUIRE(r.status == 202);
     ids.push_back(r.json()["task_id"].get<std::string>());
   }
   REQUIRE(fake.wait_for("POST", chat_path, 4, 5s));
-  // While the four calls run: the fifth task is claimed (running, leased by
-  // this process) but not called, the sixth is still queued.
+  // While the four calls run: two more tasks are claimed (running, leased by
+  // this process) but not called, the last two are still queued.
   std::this_thread::sleep_for(300ms);
   pg db(s.database_url());
-  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'running' AND lease_owner IS NOT NULL") == 5);
-  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'queued'") == 1);
+  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'running' AND lease_owner IS NOT NULL") == 6);
+  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'queued'") == 2);
   CHECK(fake.count("POST", chat_path) == 4);  // no fifth call while four run
   // Everything runs once, never more than four calls at a time.
   for (const auto& id : ids) {
@@ -86,5 +86,38 @@ TEST_CASE("a process claims a quarter of ai.concurrency ahead, and those tasks w
     CHECK(t["status"] == "succeeded");
     CHECK(t["attempts"] == 1);
   }
-  CHECK(fake.count("POST", chat_path) == 6);
+  CHECK(fake.count("POST", chat_path) == 8);
+}
+
+TEST_CASE("a task claimed ahead keeps its deadline while it waits for a call to end", "[integration][ai][slots]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    reply.delay = 1000ms;
+    return reply;
+  });
+  // Two calls at a time, one task claimed ahead of them; each task may take 1.5 s.
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "2"},
+                                              {"TRAINIA_AI_TASK_DEADLINE_MS", "1500"},
+                                              {"TRAINIA_AI_MAX_ATTEMPTS", "1"}})});
+  auto c = s.client();
+  auto a = s.auth("user_claim_deadline");
+  auto first = submit(c, a, {{"prompt", "first"}});
+  auto other = submit(c, a, {{"prompt", "other"}});
+  auto second = submit(c, a, {{"prompt", "second"}});
+  REQUIRE(first.status == 202);
+  REQUIRE(other.status == 202);
+  REQUIRE(second.status == 202);
+  auto t1 = await_task(c, a, first.json()["task_id"].get<std::string>(), 10s);
+  CHECK(t1["status"] == "succeeded");
+  CHECK(await_task(c, a, other.json()["task_id"].get<std::string>(), 10s)["status"] == "succeeded");
+  // The third waited ~1 s for a call to end: ~0.5 s of its 1.5 s were left,
+  // less than its call takes, so it fails by its deadline instead of running
+  // a full 1.5 s from the moment it started.
+  auto t2 = await_task(c, a, second.json()["task_id"].get<std::string>(), 10s);
+  CHECK(t2["status"] == "failed");
+  pg db(s.database_url());
+  auto took_ms = db.count("SELECT (extract(epoch FROM finished_at - created_at) * 1000)::bigint FROM ai_tasks WHERE id = $1",
+                          {t2["task_id"].get<std::string>()});
+  CHECK(took_ms < 2000);
 }
