@@ -11,7 +11,6 @@
 
 namespace trainia::ai {
 
-/// The task statuses, in the order of `pipeline::by_status`.
 /// Tasks a process claims ahead of its provider calls (half of
 /// ai.concurrency, none when it is 1), so that a call ending starts the next
 /// one without waiting for a claim: calls that start together end together,
@@ -21,6 +20,7 @@ namespace trainia::ai {
 /// than claimed.
 inline int claim_ahead(int concurrency) { return concurrency / 2; }
 
+/// The task statuses, in the order of `pipeline::by_status`.
 constexpr std::array<const char*, 5> statuses = {"queued", "running", "succeeded", "failed", "cancelled"};
 
 /// What the AI pipeline's actors, its database jobs (on pool threads) and its

@@ -81,8 +81,8 @@ typename Inspector::result_type inspect(Inspector& f, job_reply& x) {
   return f(x.reply);
 }
 
-/// Wraps `j` so that a success comes back as `job_reply` (errors stay errors,
-/// so the transaction still rolls back on them).
+/// Marks `j` so that a success comes back as `job_reply` (errors stay errors,
+/// so the transaction still rolls back on them); run_job and run_group wrap it.
 job enveloped(job j);
 
 /// Several jobs for one worker, committed together (see group_member).

@@ -30,8 +30,8 @@ caf::message run_job(connection& c, job& j, const std::string& instance_id) {
     reply = caf::make_message(fail(errc::internal, "internal error", std::string("db job threw: ") + e.what()));
   }
   bool ok = !is_error(reply);
-  if (auto e = t.finish(ok); e && ok) reply = caf::make_message(std::move(e));
-  return reply;
+  if (auto e = t.finish(ok); e && ok) return caf::make_message(std::move(e));
+  return delivered(j, std::move(reply));
 }
 
 std::vector<caf::message> run_group(connection& c, job_group& g, const std::string& instance_id) {
@@ -52,11 +52,12 @@ std::vector<caf::message> run_group(connection& c, job_group& g, const std::stri
     } catch (const std::exception&) {
       added = false;
     }
-    auto results = added ? t.exec_batch(batch, true) : caf::expected<std::vector<result>>(caf::error{});
-    if (added && results) {
+    std::optional<caf::expected<std::vector<result>>> results;
+    if (added) results = t.exec_batch(batch, true);
+    if (results && *results) {
       for (size_t i = 0; i < jobs.size(); ++i) {
         try {
-          concluded[i] = jobs[i].group->conclude(*results, first[i]);
+          concluded[i] = jobs[i].group->conclude(**results, first[i]);
         } catch (const std::exception& e) {
           // Committed: running it again could do it twice, so it fails instead.
           concluded[i] = caf::make_message(

@@ -68,11 +68,6 @@ caf::error tx::finish(bool success) {
 
 job enveloped(job j) {
   j.envelope = true;
-  j.fn = [inner = std::move(j.fn)](tx& t) -> caf::message {
-    auto reply = inner(t);
-    if (reply.match_elements<caf::error>()) return reply;
-    return caf::make_message(job_reply{std::move(reply)});
-  };
   return j;
 }
 
