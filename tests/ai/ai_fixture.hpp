@@ -65,6 +65,15 @@ inline std::string prompt_of(const recorded_request& r) {
   return j["messages"].back().value("content", "");
 }
 
+/// Every chat completion is answered "answer to <prompt>" after `delay`.
+inline void answer_prompts_after(fake_http_server& fake, std::chrono::milliseconds delay) {
+  fake.on("POST", chat_path, [delay](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    reply.delay = delay;
+    return reply;
+  });
+}
+
 /// A plans file whose free plan allows `runs` per month and `concurrent` in flight.
 inline std::string plans_file(int runs, int concurrent) {
   auto path = temp_dir("trainia-plans") + "/plans.json";

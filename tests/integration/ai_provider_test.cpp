@@ -218,11 +218,7 @@ TEST_CASE("a provider 401 is our misconfiguration: the task fails, the caller ne
 TEST_CASE("with ai.concurrency above 32 every provider connection stays open for the next call",
           "[integration][ai]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request& r) {
-    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
-    reply.delay = 400ms;  // the 40 calls of a wave overlap
-    return reply;
-  });
+  answer_prompts_after(fake, 400ms);  // the 40 calls of a wave overlap
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "40"}})});
   auto c = s.client();
   auto run_wave = [&](const std::string& name) {

@@ -57,13 +57,10 @@ TEST_CASE("a task's slot serves the next task while the first one's outcome wait
 TEST_CASE("a process claims half as many tasks ahead as ai.concurrency, and those tasks wait for a call to end",
           "[integration][ai][slots]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request& r) {
-    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
-    reply.delay = 800ms;
-    return reply;
-  });
+  answer_prompts_after(fake, 1500ms);  // long enough that no call ends while the state is read
   // Four calls at once, two tasks claimed ahead of them.
-  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"}})});
+  trainia_server s(
+    {.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"}, {"TRAINIA_AI_CALL_TIMEOUT_MS", "10000"}})});
   auto c = s.client();
   auto a = s.auth("user_claim_ahead");
   std::vector<std::string> ids;
@@ -91,11 +88,7 @@ TEST_CASE("a process claims half as many tasks ahead as ai.concurrency, and thos
 
 TEST_CASE("a task claimed ahead keeps its deadline while it waits for a call to end", "[integration][ai][slots]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request& r) {
-    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
-    reply.delay = 1000ms;
-    return reply;
-  });
+  answer_prompts_after(fake, 1000ms);
   // Two calls at a time, one task claimed ahead of them; each task may take 1.5 s.
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "2"},
                                               {"TRAINIA_AI_TASK_DEADLINE_MS", "1500"},
