@@ -218,8 +218,9 @@ TEST_CASE("a provider 401 is our misconfiguration: the task fails, the caller ne
 TEST_CASE("with ai.concurrency above 32 every provider connection stays open for the next call",
           "[integration][ai]") {
   fake_http_server fake;
-  answer_prompts_after(fake, 400ms);  // the 40 calls of a wave overlap
-  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "40"}})});
+  answer_prompts_after(fake, 1500ms);  // the 40 calls of a wave overlap, even under ASan
+  trainia_server s(
+    {.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "40"}, {"TRAINIA_AI_CALL_TIMEOUT_MS", "10000"}})});
   auto c = s.client();
   auto run_wave = [&](const std::string& name) {
     std::vector<std::string> ids;
@@ -239,6 +240,7 @@ TEST_CASE("with ai.concurrency above 32 every provider connection stays open for
   // The second wave finds them all idle and opens none (with 32 idle
   // connections kept, the eight beyond were closed and opened again).
   run_wave("second");
-  CHECK(fake.connections_accepted() == opened);
+  // Never more than 40 calls at once and none closed: at most 40 in all.
+  CHECK(fake.connections_accepted() <= 40);
   CHECK(fake.count("POST", chat_path) == 80);
 }
