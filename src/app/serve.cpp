@@ -4,6 +4,7 @@
 #include "actors/session_supervisor.hpp"
 #include "ai/ai_supervisor.hpp"
 #include "ai/pipeline.hpp"
+#include "core/heap.hpp"
 #include "app/auth_setup.hpp"
 #include "app/routes.hpp"
 #include "billing/billing_supervisor.hpp"
@@ -74,6 +75,7 @@ void invalidate_from_notification(services& svc, const std::string& payload) {
 int serve(const config& cfg) {
   log::set_level(cfg.log);
   raise_fd_limit();
+  heap::configure();
   // Signals are taken synchronously by the main thread; every other thread
   // (CAF, Asio) inherits this mask before it starts.
   sigset_t stop_signals;

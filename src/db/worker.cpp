@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/crash_log.hpp"
 #include "core/error.hpp"
+#include "core/heap.hpp"
 #include "db/sqlstate.hpp"
 #include "db/tx.hpp"
 
@@ -13,6 +14,8 @@ namespace {
 
 constexpr std::chrono::milliseconds first_backoff{100};
 constexpr std::chrono::milliseconds max_backoff{2000};
+// A worker idle this long gives its thread's heap back (heap::release_thread_top).
+constexpr std::chrono::seconds idle_release{1};
 
 /// Runs `work` on the worker's connection with the bookkeeping of a job:
 /// state, latency, and telling the pool when the connection is idle again or
@@ -32,6 +35,7 @@ auto serve(caf::stateful_actor<worker_state>* self, MarkDown& mark_down, size_t 
       return lost;
   }
   st.info->state("busy");
+  st.heap_used = true;
   auto started = std::chrono::steady_clock::now();
   auto reply = work(*st.conn);
   st.latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -87,6 +91,14 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
     [=](crash_atom) {
       throw std::runtime_error("injected db worker crash");
     },
+    // Results are allocated on this thread (libpq); a group's can take a few
+    // hundred KiB of its arena, which glibc keeps unless told.
+    caf::after(idle_release) >>
+      [=] {
+        if (!self->state.heap_used) return;
+        self->state.heap_used = false;
+        heap::release_thread_top();
+      },
   };
 }
 

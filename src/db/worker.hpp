@@ -14,6 +14,7 @@ struct worker_state {
   std::unique_ptr<connection> conn;
   std::chrono::milliseconds backoff{0};
   bool reported_down = false;
+  bool heap_used = false;  // ran a job since the thread's heap was last released
   std::shared_ptr<actor_info> info;
   caf::actor pool;
   obs::histogram* latency = nullptr;

@@ -1,0 +1,29 @@
+#include "core/heap.hpp"
+
+#include <cstdlib>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+namespace trainia::heap {
+
+void configure() {
+#ifdef __GLIBC__
+  mallopt(M_TOP_PAD, 0);
+#endif
+}
+
+void release_thread_top() {
+#ifdef __GLIBC__
+  // 64 KiB (glibc's FASTBIN_CONSOLIDATION_THRESHOLD) and below the mmap
+  // threshold, so that it comes from this thread's arena and its free
+  // consolidates into the top and calls heap_trim. `volatile` keeps the pair
+  // from being optimised away.
+  constexpr std::size_t size = 64 * 1024;
+  void* volatile p = std::malloc(size);
+  std::free(p);
+#endif
+}
+
+}  // namespace trainia::heap
