@@ -13,7 +13,7 @@ std::pair<std::string, std::string> calendar_month(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  char start[32], end[32];
+  char start[48], end[48];  // room for any int the compiler cannot rule out
   std::snprintf(start, sizeof start, "%04d-%02d-01T00:00:00.000Z", tm.tm_year + 1900, tm.tm_mon + 1);
   int ny = tm.tm_year + 1900 + (tm.tm_mon == 11 ? 1 : 0);
   int nm = tm.tm_mon == 11 ? 1 : tm.tm_mon + 2;

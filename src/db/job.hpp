@@ -60,6 +60,10 @@ class group_member {
 /// the reply message: `make_message(value)` on success, `make_message(error)`
 /// on failure (which also rolls back the open transaction).
 struct job {
+  job() = default;
+  job(access w, std::string l, std::function<caf::message(tx&)> f)
+      : who(std::move(w)), label(std::move(l)), fn(std::move(f)) {}
+
   access who;
   std::string label;  // for logs and metrics
   std::function<caf::message(tx&)> fn;
