@@ -8,6 +8,7 @@
 #include "ai/recorder.hpp"
 #include "ai/task_store.hpp"
 #include "ai/worker.hpp"
+#include "core/heap.hpp"
 #include "db/run.hpp"
 #include "observability/log.hpp"
 
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include <malloc.h>
 
 namespace trainia::ai {
 
@@ -115,7 +115,7 @@ void trim_recent(dispatcher_pointer self) {
     // The burst is over: give back the buckets and the freed pages.
     decltype(st.recent)().swap(st.recent);
     decltype(st.recent_order)().swap(st.recent_order);
-    malloc_trim(0);
+    heap::trim();
   }
 }
 
@@ -140,12 +140,11 @@ void run_on(dispatcher_pointer self, size_t w, claimed_task t) {
 void start_pending(dispatcher_pointer self) {
   auto& st = self->state;
   while (!st.pending.empty() && !st.idle.empty() && st.calling < st.max_calling) {
-    auto t = std::move(st.pending.front());
-    st.pending.pop_front();
+    auto t = std::move(st.pending.front().task);
     // The deadline was measured when the task was claimed: the time it
     // waited here counts against it.
-    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.pending_since.front()).count();
-    st.pending_since.pop_front();
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.pending.front().since).count();
+    st.pending.pop_front();
     t.remaining_ms = std::max<int64_t>(0, t.remaining_ms - waited);
     auto w = st.idle.back();
     st.idle.pop_back();
@@ -157,13 +156,12 @@ void start_pending(dispatcher_pointer self) {
 void assign(dispatcher_pointer self, claimed_task t) {
   auto& st = self->state;
   bool known = st.running.count(t.id) > 0;
-  for (const auto& p : st.pending) known = known || p.id == t.id;
+  for (const auto& p : st.pending) known = known || p.task.id == t.id;
   if (known) {
     st.pipe->slots.give(1);  // started twice (a resume met a submit's start): run it once
     return;
   }
-  st.pending.push_back(std::move(t));
-  st.pending_since.push_back(clock::now());
+  st.pending.push_back({std::move(t), clock::now()});
   start_pending(self);
 }
 
@@ -310,7 +308,7 @@ void renew(dispatcher_pointer self) {
               if (auto it = st.running.find(id); it != st.running.end())
                 self->send(st.workers[it->second].handle, ai_cancel_atom::value, id);
             for (auto& p : st.pending)
-              for (const auto& id : b.cancel) p.cancel_requested = p.cancel_requested || p.id == id;
+              for (const auto& id : b.cancel) p.task.cancel_requested = p.task.cancel_requested || p.task.id == id;
             // A running task whose lease another process took over: stop calling
             // the provider (the worker's final write will change nothing).
             for (const auto& id : before) {
@@ -356,7 +354,7 @@ void check_remote(dispatcher_pointer self) {
   for (const auto& [id, list] : st.waiters) {
     if (st.running.count(id)) continue;
     bool pending = false;
-    for (const auto& p : st.pending) pending = pending || p.id == id;
+    for (const auto& p : st.pending) pending = pending || p.task.id == id;
     if (!pending) ids.push_back(id);
     if (ids.size() >= 500) break;
   }
@@ -500,8 +498,8 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
           return add_waiter(self, id, cancel_wait);
         }
         for (auto& p : st.pending)
-          if (p.id == id) {
-            p.cancel_requested = true;  // its worker ends it as cancelled
+          if (p.task.id == id) {
+            p.task.cancel_requested = true;  // its worker ends it as cancelled
             return add_waiter(self, id, cancel_wait);
           }
         if (auto it = st.recent.find(id); it != st.recent.end()) return it->second;

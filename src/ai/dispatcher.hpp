@@ -37,8 +37,11 @@ struct dispatcher_state {
   std::vector<size_t> idle;                         // indexes into `workers`
   int calling = 0;                                  // workers running a task (≤ ai.concurrency)
   int max_calling = 0;                              // ai.concurrency
-  std::deque<claimed_task> pending;                 // claimed, waiting for a slot and a worker
-  std::deque<std::chrono::steady_clock::time_point> pending_since;  // when each of `pending` arrived
+  struct pending_task {
+    claimed_task task;
+    std::chrono::steady_clock::time_point since;  // its wait here counts against its deadline
+  };
+  std::deque<pending_task> pending;                 // claimed, waiting for a slot and a worker
   std::unordered_map<std::string, size_t> running;  // task id → worker index
 
   // Callers waiting for a task to end here (?wait, cancel).
