@@ -1,10 +1,10 @@
 #include "actors/session_supervisor.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/heap.hpp"
 
 #include <caf/all.hpp>
 
-#include <malloc.h>
 
 namespace trainia {
 
@@ -48,10 +48,10 @@ caf::behavior session_supervisor(caf::stateful_actor<session_supervisor_state>* 
     },
     [=](idle_check_atom) {
       self->state.trim_due = false;
-      malloc_trim(0);  // glibc: returns free pages of every arena, not only the top
+      heap::trim();
     },
     [=](tick_atom) {
-      malloc_trim(0);
+      heap::trim();
       self->delayed_send(self, heap_trim_period, tick_atom::value);
     },
   };

@@ -17,6 +17,12 @@ void configure() {
 #endif
 }
 
+void trim() {
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
+
 void release_thread_top() {
 #ifdef __GLIBC__
   // 64 KiB (glibc's FASTBIN_CONSOLIDATION_THRESHOLD) and below the mmap

@@ -3,9 +3,15 @@
 namespace trainia::heap {
 
 /// Start-up (glibc): no top pad, so that a trimmed heap keeps nothing beyond
-/// what is in use (glibc keeps 128 KiB by default, per arena). See
+/// what is in use (glibc keeps 128 KiB by default, per arena), and a trim
+/// threshold of 32 KiB, so that a thread arena's top is trimmed at all. See
 /// docs/operations.md, Memory.
 void configure();
+
+/// Returns the free pages inside every arena, and the main heap's top, to the
+/// system (glibc `malloc_trim`). Takes each arena's lock in turn: call it when
+/// a load has passed, not per request.
+void trim();
 
 /// Hands the calling thread's unused heap back to the system (glibc).
 /// `malloc_trim` returns the free pages inside every arena but never shrinks
