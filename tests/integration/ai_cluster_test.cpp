@@ -39,9 +39,12 @@ double provider_attempts(trainia_server& s) {
 TEST_CASE("two processes on one database share the queue: 200 tasks, each run exactly once",
           "[integration][ai][cluster]") {
   fake_http_server fake;
+  // Calls slow enough that `a` (4 calls at a time) cannot keep up with the
+  // submits even when they are slow (ASan: ~40 ms each; with 20 ms calls `a`
+  // ran all 200 there and `b` none): the queue grows and `b` takes from it.
   fake.on("POST", chat_path, [](const recorded_request& r) {
     auto res = json_reply(200, completion("done: " + prompt_of(r)));
-    res.delay = 20ms;
+    res.delay = 300ms;
     return res;
   });
   auto env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"}, {"TRAINIA_AI_QUEUE_LIMIT", "1000"}});
