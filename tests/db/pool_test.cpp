@@ -113,3 +113,45 @@ TEST_CASE("a worker that crashes is restarted and counted, the pool keeps servin
   }
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("an idle connection that sent a wide pipeline is reopened, one that did not is kept", "[db][actors]") {
+  test::migrated_db m;
+  obs::registry metrics;
+  actor_directory dir(metrics);
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto pool = db::spawn_pool(sys, options(m.db.url(), 1), dir, "test");
+  {
+    caf::scoped_actor self{sys};
+    auto backend = [&](int statements) {
+      int64_t pid = 0;
+      db::job j{{db::role::service, {}}, "pids", [statements](db::tx& t) -> caf::message {
+                  for (int i = 0; i < statements; ++i) t.conn().queue_adhoc("SELECT pg_backend_pid()", {});
+                  auto r = t.conn().flush();
+                  if (!r) return caf::make_message(std::move(r.error()));
+                  return caf::make_message(r->back().int64(0, 0));
+                }};
+      self->request(pool, 10s, db_exec_atom::value, std::move(j))
+        .receive([&](int64_t p) { pid = p; }, [&](caf::error& e) { FAIL(sys.render(e)); });
+      return pid;
+    };
+    int64_t first = 0;
+    for (int i = 0; i < 100 && first == 0; ++i) {
+      bool up = false;
+      self->request(pool, 1s, ping_atom::value).receive([&](bool b) { up = b; }, [](caf::error&) {});
+      if (up) first = backend(1);
+      else std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(first != 0);
+    std::this_thread::sleep_for(1500ms);  // idle past the worker's idle tick
+    CHECK(backend(8) == first);           // a job's usual pipeline: the connection stays
+    CHECK(backend(40) == first);          // a wide one runs on it too
+    std::this_thread::sleep_for(1500ms);
+    auto reopened = backend(1);
+    CHECK(reopened != 0);
+    CHECK(reopened != first);  // idle after the wide pipeline: a new connection (a new backend)
+    std::this_thread::sleep_for(1500ms);
+    CHECK(backend(1) == reopened);  // and the new one, narrow so far, is kept
+  }
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+}
