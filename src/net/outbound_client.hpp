@@ -86,7 +86,10 @@ class outbound_client {
   struct options {
     int threads = 1;
     size_t max_idle_per_origin = 32;
-    std::chrono::seconds idle_keepalive{30};
+    // As the official OpenAI SDK's HTTP client (httpx: keepalive_expiry 5 s):
+    // a connection idle longer is closed, so the pool follows the current
+    // concurrency instead of holding the largest burst's connections.
+    std::chrono::seconds idle_keepalive{5};
     std::string ca_file;  // empty: the system CA store (OpenSSL's defaults, SSL_CERT_FILE/SSL_CERT_DIR)
   };
 
