@@ -3,7 +3,6 @@
 #include "core/error.hpp"
 #include "db/sqlstate.hpp"
 
-#include <algorithm>
 #include <poll.h>
 
 #include <cstring>
@@ -139,7 +138,6 @@ caf::expected<std::vector<result>> connection::flush() {
   std::vector<result> out;
   if (items.empty()) return out;
   if (!healthy()) return connection_lost("connection is broken");
-  widest_pipeline_ = std::max(widest_pipeline_, items.size());
   auto deadline = default_deadline();
   if (PQenterPipelineMode(conn_) != 1) {
     abandon("pipeline");

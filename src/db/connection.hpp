@@ -55,10 +55,6 @@ class connection {
 
   /// True when the server reports an open (or failed) transaction block.
   bool in_transaction() const;
-  /// The most statements one flush() has sent on this connection. libpq
-  /// keeps what the widest pipeline needed (a command-queue entry per
-  /// statement, input and output buffers) until the connection closes.
-  size_t widest_pipeline() const { return widest_pipeline_; }
   /// Raw handle for LISTEN/NOTIFY consumers.
   PGconn* native() const { return conn_; }
 
@@ -84,7 +80,6 @@ class connection {
   std::vector<bool> prepared_;
   std::vector<pending_item> pending_;
   std::vector<uint32_t> preparing_;  // statement ids whose prepare is in flight
-  size_t widest_pipeline_ = 0;
 };
 
 }  // namespace trainia::db

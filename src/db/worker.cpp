@@ -16,12 +16,6 @@ constexpr std::chrono::milliseconds first_backoff{100};
 constexpr std::chrono::milliseconds max_backoff{2000};
 // A worker idle this long gives its thread's heap back (heap::release_thread_top).
 constexpr std::chrono::seconds idle_release{1};
-// A connection that once sent more statements than this in one pipeline (a
-// group commit of many members) is reopened when the worker goes idle: libpq
-// keeps a command-queue entry per statement of its widest pipeline and its
-// grown buffers until the connection closes, scattered over the heap pages
-// of the burst. A single job sends about ten.
-constexpr size_t wide_pipeline = 32;
 
 /// Runs `work` on the worker's connection with the bookkeeping of a job:
 /// state, latency, and telling the pool when the connection is idle again or
@@ -101,16 +95,8 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
     // hundred KiB of its arena, which glibc keeps unless told.
     caf::after(idle_release) >>
       [=] {
-        auto& st = self->state;
-        if (!st.heap_used) return;
-        st.heap_used = false;
-        if (st.conn && st.conn->healthy() && st.conn->widest_pipeline() > wide_pipeline) {
-          // The old connection goes first, so the new one's memory takes its place.
-          st.conn.reset();
-          auto c = connection::open(opts);
-          if (!c) return mark_down();  // reconnects with back-off, as after a lost connection
-          st.conn = std::move(*c);
-        }
+        if (!self->state.heap_used) return;
+        self->state.heap_used = false;
         heap::release_thread_top();
       },
   };
