@@ -472,6 +472,16 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
         run_ended(self, it->second);
         if (work_may_wait(self)) poll(self);
       },
+      [=](ai_called_atom, const std::string& id, const caf::actor_addr& worker) {
+        // From the outbound client's thread when a worker's provider call
+        // ended: counted only if that worker still runs the task (not a
+        // call of a worker that crashed and whose task runs again).
+        auto& st = self->state;
+        auto it = st.running.find(id);
+        if (it == st.running.end() || st.workers[it->second].handle.address() != worker) return;
+        run_ended(self, it->second);
+        if (work_may_wait(self)) poll(self);
+      },
       [=](ai_done_atom, std::string& id, task_doc& doc) {
         auto& st = self->state;
         st.info->handled();

@@ -114,6 +114,8 @@ using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 ///                                               its final JSON (≤ 5 s), else "" at once
 ///   (ai_called_atom, task id)                   from a worker: the run's work is over, its
 ///                                               outcome is being persisted (the slot is free)
+///   (ai_called_atom, task id, worker address)   the same, sent from the outbound client's thread
+///                                               the moment the worker's provider call ended
 ///   (ai_done_atom, task id, task_doc)           from a worker: the task ended
 caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe);
 

@@ -128,6 +128,13 @@ void start(worker_pointer self, claimed_task t) {
   int budget = std::max(1, task.max_attempts - (task.attempts - 1));
   auto trace = std::make_shared<call_trace>();
   auto gen = st.gen;
+  // The call's end frees its slot at once, from the client's thread: the
+  // dispatcher has its own thread, while this worker's message may wait in
+  // the shared scheduler's queue behind the session actors' (under a burst,
+  // that wait kept slots idle). conclude() says it again, which is a no-op.
+  auto called = [dispatcher = st.dispatcher, id = task.id, me = self->address()] {
+    caf::anon_send(dispatcher, ai_called_atom::value, id, me);
+  };
   *st.call =
       net::call_from_actor(self, *st.pipe->svc.outbound, chat_request(prov, *st.input),
                            retry_for(prov, budget, st.deadline, trace, st.pipe->provider_duration),
@@ -135,7 +142,8 @@ void start(worker_pointer self, claimed_task t) {
                              auto& st = self->state;
                              if (st.gen != gen || !st.current || st.unsaved) return;
                              conclude(self, finish_call(r, *trace, *st.input, st.deadline, st.pipe->provider_duration));
-                           });
+                           },
+                           std::move(called));
 }
 
 }  // namespace

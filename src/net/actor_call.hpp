@@ -24,10 +24,18 @@ using actor_task = std::function<void()>;
 /// inside the actor, so it may touch the actor's state. Only a weak reference
 /// to the actor is kept: if the actor is gone, nothing runs (and the call does
 /// not keep it alive). `F` must be copyable.
-template <class Self, class F>
-call_handle call_from_actor(Self* self, outbound_client& c, outbound_request req, retry_options retry, F on_done) {
+///
+/// `at_end()`, when given, runs on the client's thread as soon as the call
+/// has ended, before that message is sent: for a notice that must not wait
+/// in the scheduler's queue behind other actors (it must be cheap and
+/// thread-safe; it runs even when the actor is gone).
+template <class Self, class F, class AtEnd = void (*)()>
+call_handle call_from_actor(Self* self, outbound_client& c, outbound_request req, retry_options retry, F on_done,
+                            AtEnd at_end = [] {}) {
   return c.send(std::move(req), std::move(retry),
-                [addr = self->address(), on_done = std::move(on_done)](outbound_response r) mutable {
+                [addr = self->address(), on_done = std::move(on_done),
+                 at_end = std::move(at_end)](outbound_response r) mutable {
+                  at_end();
                   auto dest = caf::actor_cast<caf::actor>(addr);
                   if (!dest) return;
                   auto res = std::make_shared<outbound_response>(std::move(r));
