@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "db/sqlstate.hpp"
 
+#include <utility>
 #include <poll.h>
 
 #include <cstring>
@@ -87,6 +88,10 @@ void connection::queue_literal(const char* sql_text) {
   pending_.push_back({item_kind::statement, nullptr, sql_text, {}, {}});
 }
 
+void connection::queue_flush_point() {
+  flush_point_ = pending_.size();
+}
+
 void connection::abandon(const char* why) {
   (void)why;
   broken_ = true;
@@ -131,10 +136,12 @@ caf::error connection::push_output(std::chrono::steady_clock::time_point deadlin
   }
 }
 
-caf::expected<std::vector<result>> connection::flush() {
+caf::expected<std::vector<result>> connection::flush(const early_results* early) {
   std::vector<pending_item> items;
   items.swap(pending_);
   preparing_.clear();
+  size_t flush_point = std::exchange(flush_point_, 0);
+  if (!early || flush_point >= items.size()) flush_point = 0;
   std::vector<result> out;
   if (items.empty()) return out;
   if (!healthy()) return connection_lost("connection is broken");
@@ -144,7 +151,13 @@ caf::expected<std::vector<result>> connection::flush() {
     return connection_lost(trimmed_error(PQerrorMessage(conn_)));
   }
   std::vector<const char*> values;
-  for (const auto& it : items) {
+  for (size_t k = 0; k < items.size(); ++k) {
+    const auto& it = items[k];
+    // The server sends what it has at once here, before running the rest.
+    if (k == flush_point && flush_point > 0 && PQsendFlushRequest(conn_) != 1) {
+      abandon("flush request");
+      return connection_lost(trimmed_error(PQerrorMessage(conn_)));
+    }
     int ok = 0;
     if (it.kind == item_kind::prepare) {
       std::string sql_text(it.stmt->sql);
@@ -196,6 +209,8 @@ caf::expected<std::vector<result>> connection::flush() {
       return connection_lost("unexpected result in pipeline");
     }
     const auto& it = items[idx++];
+    // Every item up to the flush point is read once this one is.
+    bool at_point = idx == flush_point;
     if (st == PGRES_PIPELINE_ABORTED) {
       PQclear(r);
       continue;
@@ -214,9 +229,10 @@ caf::expected<std::vector<result>> connection::flush() {
     if (it.kind == item_kind::prepare) {
       prepared_[it.stmt->id] = true;
       PQclear(r);
-      continue;
+    } else {
+      out.emplace_back(r);
     }
-    out.emplace_back(r);
+    if (at_point && !first_error) (*early)(out);
   }
   PQexitPipelineMode(conn_);
   if (first_error) return first_error;

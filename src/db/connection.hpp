@@ -6,6 +6,7 @@
 #include <caf/expected.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,10 +43,17 @@ class connection {
   /// Queues an uncatalogued statement (unnamed, not prepared). For operator
   /// commands and tests; request paths use catalogued statements.
   void queue_adhoc(std::string sql_text, const params& p);
+  /// Marks the point, after what is queued so far, up to which the server
+  /// sends its results at once (a flush request) rather than with the rest.
+  void queue_flush_point();
+  /// Called by flush() with the results read so far once every statement
+  /// queued before the flush point succeeded, while the statements after it
+  /// (typically COMMIT) still run.
+  using early_results = std::function<void(std::vector<result>&)>;
   /// Sends everything queued with one sync and returns one result per queued
   /// statement, in order. On the first failing statement returns its
   /// classified error (later ones were skipped by the server).
-  caf::expected<std::vector<result>> flush();
+  caf::expected<std::vector<result>> flush(const early_results* early = nullptr);
 
   /// Outside any pipeline: runs SQL text (may hold several statements) with
   /// the simple protocol. For migrations and administrative commands.
@@ -80,6 +88,7 @@ class connection {
   std::vector<bool> prepared_;
   std::vector<pending_item> pending_;
   std::vector<uint32_t> preparing_;  // statement ids whose prepare is in flight
+  size_t flush_point_ = 0;           // items of pending_ before the flush point; 0: none
 };
 
 }  // namespace trainia::db

@@ -46,6 +46,13 @@ class group_member {
   virtual const void* kind() const = 0;
   /// Appends this job's statements, to run as `who`.
   virtual void add(statement_batch& batch, const access& who) = 0;
+  /// The group's statements all succeeded and its COMMIT is under way: may
+  /// start work that needs nothing durable yet (this job's results start at
+  /// `results[first]`). conclude() or abandon() follows.
+  virtual void before_commit(std::vector<result>& results, size_t first) {
+    (void)results;
+    (void)first;
+  }
   /// After the group committed: reads this job's results (those of its
   /// statements start at `results[first]`) and returns the reply, or nothing
   /// when the job must run again on its own (then it must have changed

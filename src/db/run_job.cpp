@@ -53,7 +53,14 @@ std::vector<caf::message> run_group(connection& c, job_group& g, const std::stri
       added = false;
     }
     std::optional<caf::expected<std::vector<result>>> results;
-    if (added) results = t.exec_batch(batch, true);
+    tx::before_commit early = [&](std::vector<result>& all, size_t skip) {
+      // Inside the connection's read loop: nothing may escape from here.
+      for (size_t i = 0; i < jobs.size(); ++i) try {
+          jobs[i].group->before_commit(all, skip + first[i]);
+        } catch (const std::exception&) {
+        }
+    };
+    if (added) results = t.exec_batch(batch, true, &early);
     if (results && *results) {
       for (size_t i = 0; i < jobs.size(); ++i) {
         try {

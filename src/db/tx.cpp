@@ -17,18 +17,23 @@ void tx::open_if_needed() {
 }
 
 caf::expected<std::vector<result>> tx::exec_batch(
-  const std::vector<std::pair<const statement*, params>>& batch, bool commit) {
+  const std::vector<std::pair<const statement*, params>>& batch, bool commit, const before_commit* early) {
   bool opening = !open_;
   open_if_needed();
+  size_t skip = opening ? 2 : 0;
   for (const auto& [s, p] : batch) conn_.queue(*s, p);
+  connection::early_results seen;
+  if (commit && early) {
+    conn_.queue_flush_point();
+    seen = [early, skip](std::vector<result>& all) { (*early)(all, skip); };
+  }
   if (commit) conn_.queue_literal("COMMIT");
-  auto r = conn_.flush();
+  auto r = conn_.flush(seen ? &seen : nullptr);
   if (!r) {
     // A failed pipeline leaves the block aborted; finish() rolls it back.
     return std::move(r.error());
   }
   auto& all = *r;
-  size_t skip = opening ? 2 : 0;
   std::vector<result> out(std::make_move_iterator(all.begin() + skip),
                           std::make_move_iterator(all.begin() + skip + batch.size()));
   if (commit) open_ = false;

@@ -20,10 +20,16 @@ class tx {
   /// Runs an uncatalogued statement in the current transaction (operator
   /// commands and tests only).
   caf::expected<result> exec_adhoc(std::string sql_text, const params& p = {});
+  /// Called with the batch's results (they start at `all[first]`) as soon as
+  /// they are in, while the COMMIT that follows them still runs.
+  using before_commit = std::function<void(std::vector<result>& all, size_t first)>;
   /// Runs one statement per entry of `batch` in one round trip, in the current
-  /// transaction. Fails as a whole on the first error.
+  /// transaction. Fails as a whole on the first error. With `commit` and
+  /// `early`, the server sends the batch's results before it commits and
+  /// `early` sees them then: it may start work that needs nothing durable
+  /// yet, and must undo it if this then fails.
   caf::expected<std::vector<result>> exec_batch(const std::vector<std::pair<const statement*, params>>& batch,
-                                                bool commit);
+                                                bool commit, const before_commit* early = nullptr);
 
   /// Ends the job: commits when `success` and a transaction is open, else rolls back.
   caf::error finish(bool success);

@@ -89,3 +89,105 @@ TEST_CASE("a connection to nowhere fails fast with a value, not an exception", "
   CHECK(is(c.error(), errc::service_unavailable));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
 }
+
+namespace {
+
+/// On user_profiles: a row for 'user_refused' fails its INSERT; COMMIT sleeps
+/// 1 s for 'user_slow_commit' and fails for 'user_failed_commit' (a deferred
+/// constraint trigger runs inside COMMIT).
+void install_profile_hooks(const std::string& url) {
+  test::pg admin(url);
+  admin.exec(R"sql(
+    CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.clerk_user_id = 'user_refused' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+      RETURN NEW;
+    END $$)sql");
+  admin.exec("CREATE TRIGGER test_refuse BEFORE INSERT ON user_profiles FOR EACH ROW EXECUTE FUNCTION test_refuse()");
+  admin.exec(R"sql(
+    CREATE FUNCTION test_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.clerk_user_id = 'user_slow_commit' THEN PERFORM pg_sleep(1); END IF;
+      IF NEW.clerk_user_id = 'user_failed_commit' THEN RAISE EXCEPTION 'failed at commit by the test'; END IF;
+      RETURN NULL;
+    END $$)sql");
+  admin.exec(
+    "CREATE CONSTRAINT TRIGGER test_at_commit AFTER INSERT ON user_profiles DEFERRABLE INITIALLY DEFERRED "
+    "FOR EACH ROW EXECUTE FUNCTION test_at_commit()");
+}
+
+struct early_seen {
+  int calls = 0;
+  std::string user;     // what the batch's statement returned
+  int64_t visible = -1;  // rows of that user another session saw at that moment
+};
+
+/// Runs profiles/get_or_create for `user` and COMMIT in one batch, watching
+/// the results before the commit.
+caf::expected<std::vector<db::result>> create_watched(test::migrated_db& m, db::connection& c,
+                                                      const std::string& user, early_seen& seen) {
+  db::access who{db::role::request, user};
+  std::string instance = "t";
+  db::tx t(c, who, instance);
+  db::tx::before_commit early = [&](std::vector<db::result>& all, size_t first) {
+    ++seen.calls;
+    seen.user = all.at(first).text(0, 1);
+    test::pg other(m.db.url());
+    seen.visible = other.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = $1", {user});
+  };
+  auto r = t.exec_batch({{&db::sql("profiles/get_or_create"), {user}}}, true, &early);
+  t.finish(static_cast<bool>(r));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("a batch's results reach the caller before its COMMIT has finished", "[db]") {
+  test::migrated_db m;
+  install_profile_hooks(m.db.url());
+  auto c = m.open();
+  early_seen seen;
+  auto r = create_watched(m, *c, "user_slow_commit", seen);
+  REQUIRE(r);
+  CHECK(r->front().text(0, 1) == "user_slow_commit");
+  // The callback ran once, with the statement's row, while the row was not
+  // yet committed (the COMMIT was still sleeping).
+  CHECK(seen.calls == 1);
+  CHECK(seen.user == "user_slow_commit");
+  CHECK(seen.visible == 0);
+  test::pg p(m.db.url());
+  CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_slow_commit'") == 1);
+}
+
+TEST_CASE("a batch's early results are not given when a statement fails, and a failed COMMIT is still an error",
+          "[db]") {
+  test::migrated_db m;
+  install_profile_hooks(m.db.url());
+  auto c = m.open();
+  test::pg p(m.db.url());
+  {
+    // The statement itself fails: nothing is seen early, nothing is stored.
+    early_seen seen;
+    auto r = create_watched(m, *c, "user_refused", seen);
+    REQUIRE_FALSE(r);
+    CHECK(is(r.error(), errc::internal));
+    CHECK(seen.calls == 0);
+    CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_refused'") == 0);
+  }
+  {
+    // The statement succeeds and COMMIT fails: the results were seen early,
+    // the batch still fails and nothing is stored.
+    early_seen seen;
+    auto r = create_watched(m, *c, "user_failed_commit", seen);
+    REQUIRE_FALSE(r);
+    CHECK(seen.calls == 1);
+    CHECK(seen.user == "user_failed_commit");
+    CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_failed_commit'") == 0);
+  }
+  // The connection serves the next batch normally.
+  early_seen seen;
+  auto ok = create_watched(m, *c, "user_after", seen);
+  REQUIRE(ok);
+  CHECK(seen.calls == 1);
+  CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_after'") == 1);
+}
