@@ -63,5 +63,6 @@ using ai_expire_atom = caf::atom_constant<caf::atom("ai_expire")>;
 using ai_retry_atom = caf::atom_constant<caf::atom("ai_retry")>;
 using ai_finish_atom = caf::atom_constant<caf::atom("ai_finish")>;
 using ai_announce_atom = caf::atom_constant<caf::atom("ai_announc")>;
+using ai_commit_atom = caf::atom_constant<caf::atom("ai_commit")>;
 
 }  // namespace trainia

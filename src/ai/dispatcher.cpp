@@ -192,6 +192,38 @@ bool work_may_wait(dispatcher_pointer self) {
          p.queued_inserts.load(std::memory_order_relaxed) != self->state.inserts_seen;
 }
 
+/// The COMMIT that created task `id` (started before it, see claimed_task)
+/// ended: its worker may write the outcome, or drops the run.
+void committed(dispatcher_pointer self, const std::string& id, bool ok) {
+  auto& st = self->state;
+  if (auto it = st.running.find(id); it != st.running.end()) {
+    auto& w = st.workers[it->second];
+    if (ok && w.task) w.task->uncommitted = false;
+    self->send(w.handle, ai_commit_atom::value, id, ok);
+    return;
+  }
+  for (auto p = st.pending.begin(); p != st.pending.end(); ++p) {
+    if (p->task.id != id) continue;
+    if (ok) {
+      p->task.uncommitted = false;
+    } else {
+      st.pending.erase(p);
+      st.pipe->slots.give(1);
+    }
+    return;
+  }
+}
+
+/// Task `id`'s run is over; with `worker`, only if that worker still runs it.
+void called(dispatcher_pointer self, const std::string& id, const caf::actor_addr* worker) {
+  auto& st = self->state;
+  auto it = st.running.find(id);
+  if (it == st.running.end()) return;
+  if (worker != nullptr && st.workers[it->second].handle.address() != *worker) return;
+  run_ended(self, it->second);
+  if (work_may_wait(self)) poll(self);
+}
+
 void poll(dispatcher_pointer self) {
   auto& st = self->state;
   if (st.polling) {
@@ -295,9 +327,11 @@ void renew(dispatcher_pointer self) {
   st.renewing = true;
   // Only tasks held before the renewal began can be missing from its answer
   // because their lease was lost; one claimed meanwhile is not in its snapshot.
+  // A task whose creating COMMIT is still under way is not in it either.
   std::vector<std::string> before;
   before.reserve(st.running.size());
-  for (const auto& [id, w] : st.running) before.push_back(id);
+  for (const auto& [id, w] : st.running)
+    if (!st.workers[w].task || !st.workers[w].task->uncommitted) before.push_back(id);
   db::run(self, pool, service_role, "ai/renew_leases", renew_job(*st.pipe))
       .then(
           [self, before = std::move(before)](lease_batch& b) {
@@ -465,22 +499,13 @@ caf::behavior ai_dispatcher(dispatcher_pointer self, pipeline* pipe) {
         self->state.info->handled();
         assign(self, std::move(t));
       },
-      [=](ai_called_atom, const std::string& id) {
-        auto& st = self->state;
-        auto it = st.running.find(id);
-        if (it == st.running.end()) return;
-        run_ended(self, it->second);
-        if (work_may_wait(self)) poll(self);
-      },
+      [=](ai_commit_atom, const std::string& id, bool ok) { committed(self, id, ok); },
+      [=](ai_called_atom, const std::string& id) { called(self, id, nullptr); },
       [=](ai_called_atom, const std::string& id, const caf::actor_addr& worker) {
         // From the outbound client's thread when a worker's provider call
         // ended: counted only if that worker still runs the task (not a
         // call of a worker that crashed and whose task runs again).
-        auto& st = self->state;
-        auto it = st.running.find(id);
-        if (it == st.running.end() || st.workers[it->second].handle.address() != worker) return;
-        run_ended(self, it->second);
-        if (work_may_wait(self)) poll(self);
+        called(self, id, &worker);
       },
       [=](ai_done_atom, std::string& id, task_doc& doc) {
         auto& st = self->state;

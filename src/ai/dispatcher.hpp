@@ -104,7 +104,8 @@ using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 ///
 /// Protocol (`caf::actor`):
 ///   (ai_start_atom, claimed_task)               a task a submit claimed for this process
-///                                               (its worker slot already taken)
+///                                               (its worker slot already taken), possibly
+///                                               before its COMMIT ended (uncommitted)
 ///   ai_wake_atom                                poll now (the spot for a LISTEN/NOTIFY wake-up)
 ///   ai_announce_atom                            a local submit queued a task: NOTIFY the other
 ///                                               processes (at most once per announce window)
@@ -112,6 +113,8 @@ using dispatcher_pointer = caf::stateful_actor<dispatcher_state>*;
 ///                                               `ms`, else "" (answered at the latest then)
 ///   (ai_cancel_atom, task id) -> std::string    abandons the task if it runs here and answers
 ///                                               its final JSON (≤ 5 s), else "" at once
+///   (ai_commit_atom, task id, ok)               from a submit: the COMMIT that created a task
+///                                               it started early ended (ok: it succeeded)
 ///   (ai_called_atom, task id)                   from a worker: the run's work is over, its
 ///                                               outcome is being persisted (the slot is free)
 ///   (ai_called_atom, task id, worker address)   the same, sent from the outbound client's thread

@@ -17,11 +17,16 @@ struct claimed_task {
   int32_t max_attempts = 0;
   int64_t remaining_ms = 0;  // until the task's deadline, when it was claimed
   bool cancel_requested = false;
+  // Started before the COMMIT that created it was durable (see
+  // submit_job.cpp): its outcome is written only after (ai_commit_atom, id,
+  // true), and it is dropped after (ai_commit_atom, id, false).
+  bool uncommitted = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, claimed_task& x) {
-  return f(x.id, x.user_id, x.input_json, x.attempts, x.max_attempts, x.remaining_ms, x.cancel_requested);
+  return f(x.id, x.user_id, x.input_json, x.attempts, x.max_attempts, x.remaining_ms, x.cancel_requested,
+           x.uncommitted);
 }
 
 /// A task rendered as the API returns it (api.md "A task").

@@ -46,6 +46,7 @@ list(APPEND TRAINIA_INTEGRATION_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_api_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_cancel_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_cluster_test.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_early_start_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_group_commit_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_latency_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/integration/ai_provider_test.cpp

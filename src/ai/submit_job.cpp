@@ -6,6 +6,8 @@
 #include <caf/send.hpp>
 #include <nlohmann/json.hpp>
 
+#include <utility>
+
 namespace trainia::ai {
 
 namespace {
@@ -59,6 +61,9 @@ class submit_call final : public db::group_member {
  public:
   submit_call(pipeline& p, std::string input, std::string model, std::optional<std::string> key, plan_info plan)
     : p_(p), input_(std::move(input)), model_(std::move(model)), key_(std::move(key)), plan_(std::move(plan)) {}
+  submit_call(const submit_call&) = delete;
+  submit_call& operator=(const submit_call&) = delete;
+  ~submit_call() override { commit_failed(); }
 
   /// The job's transaction: one round trip, COMMIT included (a second one,
   /// with ai/ensure_profile, when the user has no profile row yet).
@@ -75,11 +80,14 @@ class submit_call final : public db::group_member {
     // created only when the insert says there is none (a first submit, or one
     // after user.deleted): then nothing was reserved or inserted, and the
     // batch runs again after ai/ensure_profile, in a transaction of its own.
+    db::tx::before_commit early = [&](std::vector<db::result>& all, size_t) {
+      start_early(all.back(), user, slot);  // the insert is the batch's last statement
+    };
     auto submit = [&](bool ensure_profile) {
       db::statement_batch batch;
       batch.reserve(4);
       append(batch, user, ensure_profile, slot.taken(), queue_full);
-      return t.exec_batch(batch, true);
+      return t.exec_batch(batch, true, &early);
     };
     bool ensured = false;
     auto done = submit(false);
@@ -87,7 +95,10 @@ class submit_call final : public db::group_member {
       ensured = true;
       done = submit(true);
     }
-    if (!done) return error_reply(std::move(done.error()));
+    if (!done) {
+      commit_failed();
+      return error_reply(std::move(done.error()));
+    }
     const auto& r = *done;
     const auto& found = r[ensured ? 1 : 0];
     if (key_ && !found.empty()) return replay_or_conflict(found);
@@ -115,6 +126,10 @@ class submit_call final : public db::group_member {
     append(batch, user_, false, slot_->taken(), queue_full_);
   }
 
+  void before_commit(std::vector<db::result>& r, size_t first) override {
+    start_early(r[first + (key_ ? 2 : 1)], user_, *slot_);
+  }
+
   std::optional<caf::message> conclude(std::vector<db::result>& r, size_t first) override {
     const auto& ins = r[first + (key_ ? 2 : 1)];
     slot_guard& slot = *slot_;
@@ -136,7 +151,10 @@ class submit_call final : public db::group_member {
     return reply;
   }
 
-  void abandon() override { slot_.reset(); }
+  void abandon() override {
+    commit_failed();
+    slot_.reset();
+  }
 
  private:
   db::param key_param() const { return key_ ? db::param(*key_) : db::param(std::nullopt); }
@@ -169,8 +187,8 @@ class submit_call final : public db::group_member {
     return std::nullopt;
   }
 
-  /// The task was inserted and committed: start it here, or announce it queued.
-  caf::message accepted(const db::result& ins, const std::string& user, slot_guard& slot) const {
+  /// The task ai/insert_task's row describes, as this process runs it.
+  claimed_task task_of(const db::result& ins, const std::string& user) const {
     claimed_task task;
     task.id = ins.text(0, 3);
     task.user_id = user;
@@ -178,6 +196,44 @@ class submit_call final : public db::group_member {
     task.attempts = static_cast<int32_t>(ins.int64(0, 5));
     task.max_attempts = static_cast<int32_t>(ins.int64(0, 6));
     task.remaining_ms = ins.int64(0, 7);
+    return task;
+  }
+
+  /// The statements inserted the task and claimed it for this process (the
+  /// slot is ours), and their COMMIT is under way: the task starts now, so
+  /// the provider call runs while the commit is flushed. Its outcome is
+  /// written only once the commit is known to have succeeded (accepted());
+  /// if it fails, the run is dropped (commit_failed()). A process that dies
+  /// meanwhile made at most a provider call for a task that was never stored.
+  void start_early(const db::result& ins, const std::string& user, slot_guard& slot) {
+    if (!slot.taken() || ins.empty() || ins.is_null(0, 3)) return;
+    auto d = p_.dispatcher.get();
+    if (!d) return;
+    auto task = task_of(ins, user);
+    task.uncommitted = true;
+    early_id_ = task.id;
+    early_to_ = d;
+    caf::anon_send(d, ai_start_atom::value, std::move(task));
+    slot.handed_on();
+  }
+
+  /// The transaction that inserted an early-started task did not commit.
+  void commit_failed() {
+    if (early_id_.empty()) return;
+    caf::anon_send(early_to_, ai_commit_atom::value, std::exchange(early_id_, {}), false);
+    early_to_ = nullptr;
+  }
+
+  /// The task was inserted and committed: start it here, or announce it queued.
+  caf::message accepted(const db::result& ins, const std::string& user, slot_guard& slot) {
+    if (!early_id_.empty()) {
+      // Started before the commit: its outcome may be written now.
+      caf::anon_send(early_to_, ai_commit_atom::value, early_id_, true);
+      early_to_ = nullptr;
+      return caf::make_message(submit_result{std::exchange(early_id_, {}), "queued", false});
+    }
+    auto task = task_of(ins, user);
+    auto id = task.id;
     if (slot.taken()) {
       // Committed and ours: start it now rather than at the next poll.
       if (auto d = p_.dispatcher.get()) {
@@ -194,7 +250,7 @@ class submit_call final : public db::group_member {
       if (!p_.announce_owed.exchange(true, std::memory_order_acq_rel))
         if (auto d = p_.dispatcher.get()) caf::anon_send(d, ai_announce_atom::value);
     }
-    return caf::make_message(submit_result{ins.text(0, 3), "queued", false});
+    return caf::make_message(submit_result{std::move(id), "queued", false});
   }
 
   pipeline& p_;
@@ -206,6 +262,9 @@ class submit_call final : public db::group_member {
   std::string user_;
   std::optional<slot_guard> slot_;
   bool queue_full_ = false;
+  // A task started before its COMMIT was known (start_early), and where.
+  std::string early_id_;
+  caf::actor early_to_;
 };
 
 }  // namespace

@@ -34,7 +34,9 @@ void report(worker_pointer self, task_doc doc) {
 }
 
 /// Persists `o` (the lease holder's final write) and tells the dispatcher.
-void conclude(worker_pointer self, call_outcome o) {
+/// `slot_told`: the provider call's end already freed the run's slot (see
+/// start()).
+void conclude(worker_pointer self, call_outcome o, bool slot_told = false) {
   auto& st = self->state;
   const auto& t = *st.current;
   if (o.misconfigured)
@@ -48,10 +50,14 @@ void conclude(worker_pointer self, call_outcome o) {
                                  {"refund", o.refund}});
   st.unsaved = std::move(o);
   st.save_failures = 0;
-  st.info->state("saving");
   // The provider is done with this run: its concurrency slot can serve the
   // next task while the outcome is written.
-  self->send(st.dispatcher, ai_called_atom::value, t.id);
+  if (!slot_told) self->send(st.dispatcher, ai_called_atom::value, t.id);
+  if (!st.committed) {
+    st.info->state("awaiting commit");  // the row is not durable yet: saved once it is
+    return;
+  }
+  st.info->state("saving");
   save(self);
 }
 
@@ -89,6 +95,7 @@ void start(worker_pointer self, claimed_task t) {
   st.input.reset();
   st.unsaved.reset();
   st.cancel_requested = false;
+  st.committed = !st.current->uncommitted;
   ++st.gen;
   st.info->state("busy");
   const auto& task = *st.current;
@@ -131,7 +138,7 @@ void start(worker_pointer self, claimed_task t) {
   // The call's end frees its slot at once, from the client's thread: the
   // dispatcher has its own thread, while this worker's message may wait in
   // the shared scheduler's queue behind the session actors' (under a burst,
-  // that wait kept slots idle). conclude() says it again, which is a no-op.
+  // that wait kept slots idle), before the response reaches this worker.
   auto called = [dispatcher = st.dispatcher, id = task.id, me = self->address()] {
     caf::anon_send(dispatcher, ai_called_atom::value, id, me);
   };
@@ -141,7 +148,8 @@ void start(worker_pointer self, claimed_task t) {
                            [self, gen, trace](net::outbound_response& r) {
                              auto& st = self->state;
                              if (st.gen != gen || !st.current || st.unsaved) return;
-                             conclude(self, finish_call(r, *trace, *st.input, st.deadline, st.pipe->provider_duration));
+                             conclude(self, finish_call(r, *trace, *st.input, st.deadline, st.pipe->provider_duration),
+                                      true);
                            },
                            std::move(called));
 }
@@ -177,6 +185,25 @@ caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatch
         if (!st.current || st.current->id != id || st.unsaved) return;
         st.cancel_requested = true;
         st.call->cancel();  // the reply comes back as cancelled
+      },
+      [=](ai_commit_atom, const std::string& id, bool ok) {
+        auto& st = self->state;
+        st.info->handled();
+        if (!st.current || st.current->id != id || st.committed) return;
+        if (ok) {
+          st.committed = true;
+          st.current->uncommitted = false;
+          if (st.unsaved) {
+            st.info->state("saving");
+            save(self);
+          }
+          return;
+        }
+        // The task was never stored: drop the run (a provider reply still on
+        // its way belongs to an older generation and changes nothing).
+        ++st.gen;
+        st.call->cancel();
+        report(self, task_doc{});
       },
       [=](run_atom, net::actor_task& task) {
         self->state.info->handled();

@@ -30,6 +30,7 @@ struct worker_state {
   bool cancel_requested = false;
   std::optional<call_outcome> unsaved;  // the outcome while it is being persisted
   int save_failures = 0;
+  bool committed = true;  // the task's row is durable (see claimed_task::uncommitted)
 
   static inline const char* name = "ai_worker";
 };
@@ -46,6 +47,9 @@ using worker_pointer = caf::stateful_actor<worker_state>*;
 ///                                 a task flagged cancel_requested ends as cancelled
 ///   (ai_cancel_atom, task id)     abandon that task's provider call; it ends
 ///                                 `cancelled` (ignored for any other task)
+///   (ai_commit_atom, task id, ok) the COMMIT that created an uncommitted task
+///                                 ended: its outcome may be written (ok), or
+///                                 the run is dropped (the task was never stored)
 ///   (run_atom, net::actor_task)   a provider reply (net::call_from_actor)
 ///   (ai_retry_atom, gen)          retry persisting the outcome
 /// When the run's work is over (the provider answered, or the task ends
