@@ -43,6 +43,7 @@ std::chrono::milliseconds ms(int v) {
 }
 
 void poll(dispatcher_pointer self);
+void reclaim(dispatcher_pointer self, const std::string& id);
 
 caf::actor spawn_worker(dispatcher_pointer self, size_t i) {
   return self->spawn<caf::linked>(ai_worker, self->state.pipe, caf::actor_cast<caf::actor>(self),
@@ -196,6 +197,12 @@ bool work_may_wait(dispatcher_pointer self) {
 /// ended: its worker may write the outcome, or drops the run.
 void committed(dispatcher_pointer self, const std::string& id, bool ok) {
   auto& st = self->state;
+  if (st.crashed_uncommitted.erase(id) > 0) {
+    // Its worker crashed meanwhile; the task still holds its slot.
+    if (ok) return reclaim(self, id);
+    st.pipe->slots.give(1);
+    return deliver(self, id, {});
+  }
   if (auto it = st.running.find(id); it != st.running.end()) {
     auto& w = st.workers[it->second];
     if (ok && w.task) w.task->uncommitted = false;
@@ -307,16 +314,22 @@ void worker_crashed(dispatcher_pointer self, size_t i, const caf::error& reason)
   }
   st.running.erase(task->id);
   st.idle.push_back(i);
+  // Its row may not be committed yet (a submit started it early): a claim
+  // could not see it, so it is claimed again once the commit succeeded.
+  auto run_again = [&] {
+    if (task->uncommitted) st.crashed_uncommitted.insert(task->id);
+    else reclaim(self, task->id);
+  };
   if (!called) {
     --st.calling;  // the task keeps its slot: claimed again, it runs once more
     start_pending(self);
-    return reclaim(self, task->id);
+    return run_again();
   }
   // It crashed while persisting the outcome: its slot went to the next task
   // already. Run it again with a free slot; with none, its lease runs out and
   // a claim (here or elsewhere) takes it over.
   start_pending(self);
-  if (st.pipe->slots.take()) return reclaim(self, task->id);
+  if (st.pipe->slots.take()) return run_again();
   deliver(self, task->id, {});  // waiters read the task themselves
 }
 

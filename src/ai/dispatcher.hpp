@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace trainia::ai {
@@ -43,6 +44,9 @@ struct dispatcher_state {
   };
   std::deque<pending_task> pending;                 // claimed, waiting for a slot and a worker
   std::unordered_map<std::string, size_t> running;  // task id → worker index
+  // Tasks whose worker crashed before the COMMIT that created them ended:
+  // claimed again once it succeeds (each holds a slot meanwhile).
+  std::unordered_set<std::string> crashed_uncommitted;
 
   // Callers waiting for a task to end here (?wait, cancel).
   // Their time limits share one timer (the earliest deadline): a delayed

@@ -7,6 +7,7 @@
 #include "ai/ai_fixture.hpp"
 #include "support/pg.hpp"
 #include "support/poll.hpp"
+#include "support/prometheus.hpp"
 
 #include <atomic>
 #include <future>
@@ -16,8 +17,9 @@ using namespace trainia::test::ai;
 
 namespace {
 
-/// Makes COMMIT sleep 1.5 s for a task whose prompt starts with "slow commit",
-/// and fail after 1 s for one whose prompt is "fail at commit".
+/// Makes COMMIT sleep 1.5 s for a task whose prompt starts with "slow commit"
+/// (or is the test hook that crashes a worker), and fail after 1 s for one
+/// whose prompt is "fail at commit".
 void install_commit_hook(const std::string& url) {
   pg admin(url);
   admin.exec(R"sql(
@@ -27,7 +29,7 @@ void install_commit_hook(const std::string& url) {
         PERFORM pg_sleep(1);  -- the provider call begins meanwhile
         RAISE EXCEPTION 'refused at commit by the test';
       END IF;
-      IF NEW.input->>'prompt' LIKE 'slow commit%' THEN
+      IF NEW.input->>'prompt' LIKE 'slow commit%' OR NEW.input->>'prompt' = '__trainia_test_crash_worker__' THEN
         PERFORM pg_sleep(1.5);
       END IF;
       RETURN NULL;
@@ -122,4 +124,28 @@ TEST_CASE("a task whose COMMIT fails is dropped: no row, no run charged, and its
   CHECK(runs_used(s.database_url(), "user_early_fail") == 2);
   pg db(s.database_url());
   CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status IN ('queued', 'running')") == 0);
+}
+
+TEST_CASE("a worker that crashes before its task's COMMIT ended runs the task again once it committed",
+          "[integration][ai][early]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) { return json_reply(200, completion("re " + prompt_of(r))); });
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "2"}})});
+  install_commit_hook(s.database_url());
+  auto c = s.client();
+  // The worker throws as it starts the task, while the COMMIT still sleeps:
+  // a claim could not see the row yet. Once the COMMIT succeeded the task is
+  // claimed again at once (not after its lease ran out) and succeeds.
+  auto r = submit(c, s.auth("user_early_crash"), {{"prompt", "__trainia_test_crash_worker__"}}, "?wait=15");
+  REQUIRE(r.status == 200);
+  auto t = r.json();
+  CHECK(t["status"] == "succeeded");
+  CHECK(t["attempts"] == 2);  // the crashed run counts
+  CHECK(calls_with_prompt(fake, "__trainia_test_crash_worker__") == 1);
+  auto m = parse_prometheus(s.admin().get("/metrics").body);
+  CHECK(m.value("trainia_actor_restarts_total", {{"actor", "ai_worker"}}) == 1);
+  // Its slot is free again: another task runs.
+  auto next = submit(c, s.auth("user_early_crash"), {{"prompt", "after the crash"}}, "?wait=10");
+  REQUIRE(next.status == 200);
+  CHECK(next.json()["status"] == "succeeded");
 }
