@@ -32,7 +32,8 @@ list(APPEND TRAINIA_SQL_FILES
   ai/renew_leases.sql
   ai/reserve_run.sql
 )
-list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql 0009_ai_queue_announce.sql)
+list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql 0009_ai_queue_announce.sql
+  0010_ai_task_indexes.sql)
 list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/openai_wire_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/retry_policy_test.cpp

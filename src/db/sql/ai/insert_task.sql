@@ -45,7 +45,7 @@ WITH me AS (
    WHERE EXISTS (SELECT 1 FROM reserved)
      AND (SELECT n FROM busy) < $11::bigint
      AND NOT $12::boolean
-  ON CONFLICT (user_id, idempotency_key) DO NOTHING
+  ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING id, status, attempts, max_attempts, deadline_at
 ), undo AS (
   UPDATE usage_counters u
