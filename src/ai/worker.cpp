@@ -53,7 +53,7 @@ void conclude(worker_pointer self, call_outcome o, bool slot_told = false) {
   // The provider is done with this run: its concurrency slot can serve the
   // next task while the outcome is written.
   if (!slot_told) self->send(st.dispatcher, ai_called_atom::value, t.id);
-  if (!st.committed) {
+  if (t.uncommitted) {
     st.info->state("awaiting commit");  // the row is not durable yet: saved once it is
     return;
   }
@@ -95,7 +95,6 @@ void start(worker_pointer self, claimed_task t) {
   st.input.reset();
   st.unsaved.reset();
   st.cancel_requested = false;
-  st.committed = !st.current->uncommitted;
   ++st.gen;
   st.info->state("busy");
   const auto& task = *st.current;
@@ -189,9 +188,8 @@ caf::behavior ai_worker(worker_pointer self, pipeline* pipe, caf::actor dispatch
       [=](ai_commit_atom, const std::string& id, bool ok) {
         auto& st = self->state;
         st.info->handled();
-        if (!st.current || st.current->id != id || st.committed) return;
+        if (!st.current || st.current->id != id || !st.current->uncommitted) return;
         if (ok) {
-          st.committed = true;
           st.current->uncommitted = false;
           if (st.unsaved) {
             st.info->state("saving");

@@ -30,7 +30,6 @@ struct worker_state {
   bool cancel_requested = false;
   std::optional<call_outcome> unsaved;  // the outcome while it is being persisted
   int save_failures = 0;
-  bool committed = true;  // the task's row is durable (see claimed_task::uncommitted)
 
   static inline const char* name = "ai_worker";
 };

@@ -3,10 +3,10 @@
 #include "core/error.hpp"
 #include "db/sqlstate.hpp"
 
-#include <utility>
 #include <poll.h>
 
 #include <cstring>
+#include <utility>
 
 namespace trainia::db {
 namespace {
