@@ -33,7 +33,7 @@ list(APPEND TRAINIA_SQL_FILES
   ai/reserve_run.sql
 )
 list(APPEND TRAINIA_MIGRATION_FILES 0005_ai.sql 0008_ai_queue_notify.sql 0009_ai_queue_announce.sql
-  0010_ai_task_indexes.sql)
+  0010_ai_task_indexes.sql 0011_ai_task_domains.sql)
 list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/openai_wire_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/retry_policy_test.cpp
@@ -41,6 +41,7 @@ list(APPEND TRAINIA_UNIT_TEST_SOURCES
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/worker_slots_test.cpp
 )
 list(APPEND TRAINIA_DB_TEST_SOURCES
+  ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/task_schema_db_test.cpp
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/ai/task_store_db_test.cpp
 )
 list(APPEND TRAINIA_INTEGRATION_TEST_SOURCES

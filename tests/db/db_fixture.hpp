@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.hpp"
 #include "db/connection.hpp"
 #include "db/migrator.hpp"
 #include "support/pg.hpp"
