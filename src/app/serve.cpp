@@ -101,7 +101,8 @@ int serve(const config& cfg) {
   svc.plans = &*plans;
 
   caf::actor_system_config caf_cfg;
-  if (cfg.actor_threads > 0) caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cfg.actor_threads));
+  caf_cfg.set("scheduler.max-threads",
+              static_cast<size_t>(scheduler_threads(cfg.actor_threads, std::thread::hardware_concurrency())));
   caf_cfg.set("scheduler.policy", cfg.actor_scheduler == "sharing" ? caf::atom("sharing") : caf::atom("stealing"));
   caf_cfg.add_error_category(caf::atom("trainia"), [](uint8_t code, caf::atom_value, const caf::message&) {
     return std::string("trainia:") + code_name(static_cast<errc>(code));

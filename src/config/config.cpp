@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -301,7 +302,7 @@ const std::vector<setting_spec>& specs() {
         number(&config::rate_limit_per_user_per_second, 0.001, 1e9));
     add("rate_limit.burst", "TRAINIA_RATE_LIMIT_BURST", "per-user token bucket size",
         integer(&config::rate_limit_burst, 1, 1000000000));
-    add("actors.threads", "TRAINIA_ACTOR_THREADS", "CAF scheduler threads (0: one per core)",
+    add("actors.threads", "TRAINIA_ACTOR_THREADS", "CAF scheduler threads (0: one per core, at least 2)",
         integer(&config::actor_threads, 0, 64));
     add("actors.scheduler", "TRAINIA_ACTOR_SCHEDULER", "CAF scheduler policy: stealing or sharing",
         [](config& c, const raw_value& v) -> std::optional<std::string> {
@@ -455,6 +456,11 @@ std::optional<config> load_config(const std::map<std::string, std::string>& env,
     return std::nullopt;
   }
   return c;
+}
+
+int scheduler_threads(int configured, unsigned cores) {
+  if (configured > 0) return configured;
+  return std::max(2, static_cast<int>(cores));
 }
 
 }  // namespace trainia

@@ -116,4 +116,9 @@ std::optional<config> load_config(const std::map<std::string, std::string>& env,
 /// The process environment as a map.
 std::map<std::string, std::string> process_env();
 
+/// How many CAF scheduler threads to start for `actors.threads`: that number,
+/// or for 0 one per core (`cores`), at least 2. (CAF's own default would be
+/// max(cores, 4): on 2 cores, 4 threads that mostly wake each other.)
+int scheduler_threads(int configured, unsigned cores);
+
 }  // namespace trainia

@@ -200,3 +200,12 @@ TEST_CASE("AI pipeline settings: defaults, environment, file and bounds", "[conf
   CHECK(bad("TRAINIA_AI_CALL_TIMEOUT_MS", "50").find("TRAINIA_AI_CALL_TIMEOUT_MS") != std::string::npos);
   CHECK(bad("TRAINIA_AI_QUEUE_LIMIT", "-1").find("TRAINIA_AI_QUEUE_LIMIT") != std::string::npos);
 }
+
+TEST_CASE("actors.threads 0 starts one scheduler thread per core, at least 2; a number is taken as it is", "[config]") {
+  CHECK(trainia::scheduler_threads(0, 2) == 2);
+  CHECK(trainia::scheduler_threads(0, 8) == 8);
+  CHECK(trainia::scheduler_threads(0, 1) == 2);
+  CHECK(trainia::scheduler_threads(0, 0) == 2);  // hardware_concurrency() may not know
+  CHECK(trainia::scheduler_threads(1, 8) == 1);
+  CHECK(trainia::scheduler_threads(6, 2) == 6);
+}
