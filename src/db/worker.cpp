@@ -35,10 +35,15 @@ auto serve(caf::stateful_actor<worker_state>* self, MarkDown& mark_down, size_t 
       return lost;
   }
   st.info->state("busy");
-  st.heap_used = true;
   auto started = std::chrono::steady_clock::now();
   auto reply = work(*st.conn);
-  st.latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  st.last_job_end = std::chrono::steady_clock::now();
+  st.latency->observe(std::chrono::duration<double>(st.last_job_end - started).count());
+  st.heap_used = true;
+  if (!st.release_armed) {
+    st.release_armed = true;
+    self->delayed_send(self, idle_release, tick_atom::value);
+  }
   if (!st.conn->healthy()) {
     mark_down();
   } else {
@@ -92,13 +97,24 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
       throw std::runtime_error("injected db worker crash");
     },
     // Results are allocated on this thread (libpq); a group's can take a few
-    // hundred KiB of its arena, which glibc keeps unless told.
-    caf::after(idle_release) >>
-      [=] {
-        if (!self->state.heap_used) return;
-        self->state.heap_used = false;
-        heap::release_thread_top();
-      },
+    // hundred KiB of its arena, which glibc keeps unless told. Released once
+    // the worker has been idle for idle_release, checked by one timer per
+    // idle_release at most (a receive timeout, re-armed each time the mailbox
+    // empties, cost a wake-up of CAF's clock thread per job).
+    [=](tick_atom) {
+      auto& st = self->state;
+      st.release_armed = false;
+      if (!st.heap_used) return;
+      auto idle_for = std::chrono::steady_clock::now() - st.last_job_end;
+      if (idle_for < idle_release) {
+        st.release_armed = true;
+        self->delayed_send(self, std::chrono::ceil<std::chrono::milliseconds>(idle_release - idle_for),
+                           tick_atom::value);
+        return;
+      }
+      st.heap_used = false;
+      heap::release_thread_top();
+    },
   };
 }
 

@@ -6,6 +6,7 @@
 #include <caf/actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace trainia::db {
@@ -15,6 +16,8 @@ struct worker_state {
   std::chrono::milliseconds backoff{0};
   bool reported_down = false;
   bool heap_used = false;  // ran a job since the thread's heap was last released
+  bool release_armed = false;  // a tick that may release it is on its way
+  std::chrono::steady_clock::time_point last_job_end;
   std::shared_ptr<actor_info> info;
   caf::actor pool;
   obs::histogram* latency = nullptr;
