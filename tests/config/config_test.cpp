@@ -201,7 +201,7 @@ TEST_CASE("AI pipeline settings: defaults, environment, file and bounds", "[conf
   CHECK(bad("TRAINIA_AI_QUEUE_LIMIT", "-1").find("TRAINIA_AI_QUEUE_LIMIT") != std::string::npos);
 }
 
-TEST_CASE("actors.threads 0 starts one scheduler thread per core, at least 2; a number is taken as it is", "[config]") {
+TEST_CASE("actors.threads 0 starts one scheduler thread per core, at least 2, and a number is taken as it is", "[config]") {
   CHECK(trainia::scheduler_threads(0, 2) == 2);
   CHECK(trainia::scheduler_threads(0, 8) == 8);
   CHECK(trainia::scheduler_threads(0, 1) == 2);
