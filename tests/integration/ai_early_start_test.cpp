@@ -19,13 +19,13 @@ namespace {
 
 /// Makes COMMIT sleep 1.5 s for a task whose prompt starts with "slow commit"
 /// (or is the test hook that crashes a worker), and fail after 1 s for one
-/// whose prompt is "fail at commit".
+/// whose prompt or system message is "fail at commit".
 void install_commit_hook(const std::string& url) {
   pg admin(url);
   admin.exec(R"sql(
     CREATE FUNCTION test_commit_hook() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.input->>'prompt' = 'fail at commit' THEN
+      IF NEW.input->>'prompt' = 'fail at commit' OR NEW.input->>'system' = 'fail at commit' THEN
         PERFORM pg_sleep(1);  -- the provider call begins meanwhile
         RAISE EXCEPTION 'refused at commit by the test';
       END IF;
@@ -148,4 +148,32 @@ TEST_CASE("a worker that crashes before its task's COMMIT ended runs the task ag
   auto next = submit(c, s.auth("user_early_crash"), {{"prompt", "after the crash"}}, "?wait=10");
   REQUIRE(next.status == 200);
   CHECK(next.json()["status"] == "succeeded");
+}
+
+TEST_CASE("a worker that crashes before its task's COMMIT failed gives the slot back, the task is not run again",
+          "[integration][ai][early]") {
+  fake_http_server fake;
+  fake.on("POST", chat_path, [](const recorded_request& r) { return json_reply(200, completion("re " + prompt_of(r))); });
+  // One slot: the next task runs only if the crashed, dropped one gave it back.
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
+  install_commit_hook(s.database_url());
+  auto c = s.client();
+  auto a = s.auth("user_early_crash_fail");
+  REQUIRE(submit(c, a, {{"prompt", "warm-up"}}, "?wait=10").status == 200);
+
+  // The worker throws as it starts the task; then the COMMIT fails.
+  auto r = submit(c, a, {{"prompt", "__trainia_test_crash_worker__"}, {"system", "fail at commit"}}, "?wait=10");
+  CHECK(r.status == 500);
+  CHECK(r.json()["error"]["code"] == "internal");
+  CHECK(tasks_with_prompt(s.database_url(), "__trainia_test_crash_worker__") == 0);
+  CHECK(runs_used(s.database_url(), "user_early_crash_fail") == 1);
+  CHECK(calls_with_prompt(fake, "__trainia_test_crash_worker__") == 0);
+  auto m = parse_prometheus(s.admin().get("/metrics").body);
+  CHECK(m.value("trainia_actor_restarts_total", {{"actor", "ai_worker"}}) == 1);
+
+  auto next = submit(c, a, {{"prompt", "after the crash"}}, "?wait=3");
+  REQUIRE(next.status == 200);
+  CHECK(next.json()["status"] == "succeeded");
+  CHECK(runs_used(s.database_url(), "user_early_crash_fail") == 2);
+  CHECK(calls_with_prompt(fake, "__trainia_test_crash_worker__") == 0);  // never reclaimed
 }
