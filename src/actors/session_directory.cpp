@@ -85,7 +85,7 @@ size_t session_directory::size() const {
 
 void session_directory::clear() {
   for (auto& s : shards_) {
-    std::unordered_map<std::string, entry> drop;
+    decltype(s.map) drop;
     {
       std::lock_guard<std::mutex> g(s.mx);
       drop.swap(s.map);
