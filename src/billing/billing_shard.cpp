@@ -29,6 +29,10 @@ void pump(shard_pointer self);
 void done(shard_pointer self) {
   auto& st = self->state;
   st.queue.pop_front();
+  if (st.queue.empty() && st.queue_grew) {
+    decltype(st.queue)().swap(st.queue);
+    st.queue_grew = false;
+  }
   st.busy = false;
   pump(self);
 }
@@ -143,6 +147,7 @@ void enqueue(shard_pointer self, apply_request&& r, caf::response_promise rp, bo
   w.promise = std::move(rp);
   w.has_promise = has_promise;
   st.queue.push_back(std::move(w));
+  st.queue_grew = st.queue_grew || st.queue.size() > parsed_backlog_limit;
   st.info->mailbox(static_cast<int64_t>(st.queue.size()));
   pump(self);
 }
