@@ -54,8 +54,14 @@ void http_connection::wait_for_request() {
   if (shared_.app.stopping.load(std::memory_order_acquire)) return close();
   if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
   arm_deadline(std::chrono::milliseconds(shared_.app.cfg.http_idle_timeout_ms));
-  stream_.socket().async_wait(asio::socket_base::wait_read, [self = shared_from_this()](beast::error_code ec) {
+  // A read, not a wait for readability: Asio tries a read first and, when
+  // nothing is there yet, parks it on the socket's existing registration; a
+  // wait (async_wait) re-registers the socket with epoll_ctl every time, one
+  // system call per request on every keep-alive connection.
+  auto room = buffer_.prepare(beast::read_size(buffer_, idle_read_size));
+  stream_.socket().async_read_some(room, [self = shared_from_this()](beast::error_code ec, size_t n) {
     if (ec || self->closed_) return self->close();
+    self->buffer_.commit(n);
     self->read_header();
   });
 }

@@ -67,6 +67,10 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   void linger_read(size_t drained);
   void arm_deadline(std::chrono::milliseconds after);
 
+  /// What the first read of an idle keep-alive connection may take at once
+  /// (the whole of a typical request; the parser reads the rest).
+  static constexpr size_t idle_read_size = 16 * 1024;
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
