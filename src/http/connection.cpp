@@ -28,23 +28,51 @@ void http_connection::start() {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
 }
 
-void http_connection::arm_deadline(std::chrono::milliseconds after) {
+// One timer per connection bounds every phase (idle, header, body, the
+// request inside the server, the write), and a phase change touches it only
+// when the new deadline comes before the timer: the timer never sleeps longer
+// than the shortest configured phase timeout, so each new phase's deadline
+// (now + a timeout at least that long) is at or after it. When it fires
+// before the deadline it sleeps again; busy connections pay a wake-up per
+// that timeout instead of four timer set-ups and cancellations per request.
+void http_connection::set_deadline(std::chrono::milliseconds after) {
+  deadline_ = clock::now() + after;
+  if (!timer_armed_ || timer_.expiry() > deadline_) arm_timer();
+}
+
+void http_connection::arm_timer() {
   auto gen = ++generation_;
-  timer_.expires_after(after);
+  timer_armed_ = true;
+  timer_.expires_at(std::min(deadline_, clock::now() + max_timer_sleep()));
   timer_.async_wait([self = shared_from_this(), gen](beast::error_code ec) {
     if (ec || gen != self->generation_) return;
-    if (self->current_) {
-      // The request outlived its deadline inside the server.
-      self->current_->fail(fail_unavailable("the request timed out inside the server", 1, "request deadline"));
-    } else {
-      self->close();
-    }
+    self->timer_armed_ = false;
+    if (self->closed_) return;
+    if (clock::now() < self->deadline_) return self->arm_timer();
+    self->on_deadline();
   });
+}
+
+std::chrono::milliseconds http_connection::max_timer_sleep() const {
+  const auto& cfg = shared_.app.cfg;
+  return std::chrono::milliseconds(std::max(1, std::min({cfg.http_header_timeout_ms, cfg.http_body_timeout_ms,
+                                                          cfg.http_idle_timeout_ms, cfg.http_request_timeout_ms})));
+}
+
+void http_connection::on_deadline() {
+  if (current_) {
+    // The request outlived its deadline inside the server.
+    current_->fail(fail_unavailable("the request timed out inside the server", 1, "request deadline"));
+  } else {
+    // Idle too long, or a header, body or write that did not finish in time:
+    // closing the socket ends the pending read or write (operation_aborted).
+    close();
+  }
 }
 
 void http_connection::extend_deadline(std::chrono::milliseconds total) {
   asio::dispatch(stream_.get_executor(), [self = shared_from_this(), total] {
-    if (self->current_) self->arm_deadline(total);
+    if (self->current_) self->set_deadline(total);
   });
 }
 
@@ -53,7 +81,7 @@ void http_connection::wait_for_request() {
   if (closed_) return;
   if (shared_.app.stopping.load(std::memory_order_acquire)) return close();
   if (buffer_.size() > 0) return read_header();  // a pipelined request is already here
-  arm_deadline(std::chrono::milliseconds(shared_.app.cfg.http_idle_timeout_ms));
+  set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_idle_timeout_ms));
   // A read, not a wait for readability: Asio tries a read first and, when
   // nothing is there yet, parks it on the socket's existing registration; a
   // wait (async_wait) re-registers the socket with epoll_ctl every time, one
@@ -68,12 +96,10 @@ void http_connection::wait_for_request() {
 
 void http_connection::read_header() {
   idle_ = false;
-  ++generation_;  // disarm the idle timer; Beast's own expiry bounds the reads
-  timer_.cancel();
   const auto& cfg = shared_.app.cfg;
   parser_.emplace();
   configure_parser(*parser_, cfg);
-  stream_.expires_after(std::chrono::milliseconds(cfg.http_header_timeout_ms));
+  set_deadline(std::chrono::milliseconds(cfg.http_header_timeout_ms));
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
@@ -96,21 +122,22 @@ void http_connection::on_header(beast::error_code ec) {
     if (!beast::iequals(it->value(), "100-continue")) return refuse(errc::bad_request, "unsupported Expect header");
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(status::continue_, req.version());
     bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      self->stream_.expires_after(std::chrono::milliseconds(self->shared_.app.cfg.http_body_timeout_ms));
+      if (ec || self->closed_) return self->close();
+      self->set_deadline(std::chrono::milliseconds(self->shared_.app.cfg.http_body_timeout_ms));
       bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
                         [self](beast::error_code ec, size_t) { self->on_body(ec); });
     });
     return;
   }
-  stream_.expires_after(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
+  set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
   bhttp::async_read(stream_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
 }
 
 void http_connection::on_body(beast::error_code ec) {
+  if (closed_) return;
   if (ec == bhttp::error::body_limit) return refuse(errc::payload_too_large, "request body too large");
-  if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+  if (ec == asio::error::operation_aborted || ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::connection_reset || ec == bhttp::error::partial_message)
     return close();
   if (ec) return refuse(errc::bad_request, "malformed HTTP request body");
@@ -118,7 +145,6 @@ void http_connection::on_body(beast::error_code ec) {
 }
 
 void http_connection::dispatch() {
-  stream_.expires_never();
   if (!bridge_) bridge_ = spawn_bridge(*shared_.app.svc.system);
   auto req = parser_->release();
   parser_.reset();
@@ -127,7 +153,7 @@ void http_connection::dispatch() {
     return it == req.end() ? std::string_view() : std::string_view(it->value().data(), it->value().size());
   }());
   current_ = std::make_shared<request_context>(shared_.app, std::move(req), std::move(id), weak_from_this(), bridge_);
-  arm_deadline(std::chrono::milliseconds(shared_.app.cfg.http_request_timeout_ms));
+  set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_request_timeout_ms));
   shared_.pipe.handle(current_);
 }
 
@@ -140,8 +166,6 @@ void http_connection::deliver(std::shared_ptr<request_context> ctx, response&& r
 }
 
 void http_connection::finish(response&& res) {
-  ++generation_;
-  timer_.cancel();
   auto ctx = std::move(current_);
   current_.reset();
   res.set("x-request-id", ctx->request_id);
@@ -172,7 +196,7 @@ void http_connection::finish(response&& res) {
                           ctx->user ? log::field("user_id", ctx->user->user_id) : log::field("user_id", nullptr)});
 
   out_ = std::make_shared<response>(std::move(res));
-  stream_.expires_after(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
+  set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
   bhttp::async_write(stream_, *out_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
     self->on_write(ec, close_after);
   });
@@ -181,7 +205,6 @@ void http_connection::finish(response&& res) {
 void http_connection::on_write(beast::error_code ec, bool close_after) {
   out_.reset();
   if (ec || close_after) return close();
-  stream_.expires_never();
   wait_for_request();
 }
 
@@ -202,7 +225,7 @@ void http_connection::refuse(errc code, std::string message) {
                                 {"status", static_cast<int>(res->result_int())},
                                 {"code", code_name(code)}});
   parser_.reset();
-  stream_.expires_after(std::chrono::seconds(5));
+  set_deadline(std::chrono::seconds(5));
   bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
     if (ec) return self->close();
     self->linger_close();
@@ -216,11 +239,10 @@ void http_connection::linger_close() {
   // never sees our answer. So, as nginx's lingering close: stop sending, read
   // and drop what still comes for a short while, then close.
   if (closed_) return;
-  timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return close();
-  stream_.expires_after(std::chrono::seconds(2));
+  set_deadline(std::chrono::seconds(2));
   buffer_.clear();
   linger_read(0);
 }

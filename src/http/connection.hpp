@@ -65,7 +65,13 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   /// Closes after a refusal without losing the answer: see connection.cpp.
   void linger_close();
   void linger_read(size_t drained);
-  void arm_deadline(std::chrono::milliseconds after);
+  /// The current phase must end within `after` (see connection.cpp).
+  void set_deadline(std::chrono::milliseconds after);
+  void arm_timer();
+  std::chrono::milliseconds max_timer_sleep() const;
+  void on_deadline();
+
+  using clock = asio::steady_timer::clock_type;
 
   /// What the first read of an idle keep-alive connection may take at once
   /// (the whole of a typical request; the parser reads the rest).
@@ -81,6 +87,8 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   caf::actor bridge_;
   bool idle_ = true;
   bool closed_ = false;
+  clock::time_point deadline_{};  // of the current phase
+  bool timer_armed_ = false;
   uint64_t generation_ = 0;  // which wait the timer belongs to
   std::optional<std::list<std::weak_ptr<http_connection>>::iterator> live_entry_;
 };

@@ -1,5 +1,6 @@
 #include "integration/server_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/pg.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,6 +48,50 @@ TEST_CASE("an idle keep-alive connection is closed after the idle time-out", "[i
   trainia_server s({.env = {{"TRAINIA_IDLE_TIMEOUT_MS", "500"}}});
   raw_connection idle("127.0.0.1", s.port());
   CHECK(idle.closed_by_peer(3s));
+}
+
+TEST_CASE("each phase of a keep-alive connection has its own time-out, counted from its start", "[integration][http]") {
+  // Idle 1 s, header 300 ms: requests 600 ms apart on one connection (longer
+  // than a header may take, shorter than the idle time) are all answered,
+  // over three times the idle time in all; then the idle time closes it.
+  trainia_server s({.env = {{"TRAINIA_IDLE_TIMEOUT_MS", "1000"}, {"TRAINIA_HEADER_TIMEOUT_MS", "300"}}});
+  auto token = s.token("user_phases");
+  raw_connection conn("127.0.0.1", s.port());
+  for (int i = 0; i < 6; ++i) {
+    REQUIRE(conn.send("GET /api/users/profile HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n"));
+    auto r = conn.read_response(5s);
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->header("connection") != "close");
+    std::this_thread::sleep_for(600ms);
+  }
+  CHECK(conn.closed_by_peer(3s));
+}
+
+TEST_CASE("a request that outlives its deadline inside the server gets 503 and the connection stays usable",
+          "[integration][http]") {
+  trainia_server s({.env = {{"TRAINIA_REQUEST_TIMEOUT_MS", "500"}}});
+  auto token = s.token("user_deadline");
+  raw_connection conn("127.0.0.1", s.port());
+  std::string get = "GET /api/users/profile HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+  {
+    trainia::test::pg blocker(s.database_url());
+    blocker.exec("BEGIN");
+    blocker.exec("LOCK TABLE user_profiles IN ACCESS EXCLUSIVE MODE");
+    REQUIRE(conn.send(get));
+    auto r = conn.read_response(5s);  // the profile of a user seen for the first time needs the database
+    REQUIRE(r);
+    CHECK(r->status == 503);
+    CHECK(r->json()["error"]["code"] == "service_unavailable");
+    CHECK(r->header("retry-after") == "1");
+    blocker.exec("COMMIT");
+  }
+  // The late answer of the first request is dropped; the next one is answered.
+  REQUIRE(conn.send(get));
+  auto r = conn.read_response(5s);
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->json()["user_id"] == "user_deadline");
 }
 
 TEST_CASE("protocol errors: oversized headers 431, garbage 400, a body that lies is cut off", "[integration][http]") {
