@@ -9,8 +9,8 @@
 
 namespace trainia::http {
 
-http_connection::http_connection(asio::ip::tcp::socket&& socket, listener_shared& shared)
-  : stream_(std::move(socket)), shared_(shared), timer_(stream_.get_executor()) {
+http_connection::http_connection(tcp_socket&& socket, listener_shared& shared)
+  : socket_(std::move(socket)), shared_(shared), timer_(socket_.get_executor()) {
   shared_.count.fetch_add(1, std::memory_order_relaxed);
   if (shared_.open_connections) shared_.open_connections->add(1);
 }
@@ -25,7 +25,7 @@ http_connection::~http_connection() {
 }
 
 void http_connection::start() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
 }
 
 // One timer per connection bounds every phase (idle, header, body, the
@@ -71,7 +71,7 @@ void http_connection::on_deadline() {
 }
 
 void http_connection::extend_deadline(std::chrono::milliseconds total) {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this(), total] {
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), total] {
     if (self->current_) self->set_deadline(total);
   });
 }
@@ -87,7 +87,7 @@ void http_connection::wait_for_request() {
   // wait (async_wait) re-registers the socket with epoll_ctl every time, one
   // system call per request on every keep-alive connection.
   auto room = buffer_.prepare(beast::read_size(buffer_, idle_read_size));
-  stream_.socket().async_read_some(room, [self = shared_from_this()](beast::error_code ec, size_t n) {
+  socket_.async_read_some(room, [self = shared_from_this()](beast::error_code ec, size_t n) {
     if (ec || self->closed_) return self->close();
     self->buffer_.commit(n);
     self->read_header();
@@ -100,7 +100,7 @@ void http_connection::read_header() {
   parser_.emplace();
   configure_parser(*parser_, cfg);
   set_deadline(std::chrono::milliseconds(cfg.http_header_timeout_ms));
-  bhttp::async_read_header(stream_, buffer_, *parser_,
+  bhttp::async_read_header(socket_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
 }
 
@@ -121,16 +121,16 @@ void http_connection::on_header(beast::error_code ec) {
   if (auto it = req.find(bhttp::field::expect); it != req.end()) {
     if (!beast::iequals(it->value(), "100-continue")) return refuse(errc::bad_request, "unsupported Expect header");
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(status::continue_, req.version());
-    bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+    bhttp::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
       if (ec || self->closed_) return self->close();
       self->set_deadline(std::chrono::milliseconds(self->shared_.app.cfg.http_body_timeout_ms));
-      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+      bhttp::async_read(self->socket_, self->buffer_, *self->parser_,
                         [self](beast::error_code ec, size_t) { self->on_body(ec); });
     });
     return;
   }
   set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
-  bhttp::async_read(stream_, buffer_, *parser_,
+  bhttp::async_read(socket_, buffer_, *parser_,
                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
 }
 
@@ -158,7 +158,7 @@ void http_connection::dispatch() {
 }
 
 void http_connection::deliver(std::shared_ptr<request_context> ctx, response&& res) {
-  asio::dispatch(stream_.get_executor(),
+  asio::dispatch(socket_.get_executor(),
                  [self = shared_from_this(), ctx = std::move(ctx), res = std::move(res)]() mutable {
                    if (ctx != self->current_ || self->closed_) return;
                    self->finish(std::move(res));
@@ -197,7 +197,7 @@ void http_connection::finish(response&& res) {
 
   out_ = std::make_shared<response>(std::move(res));
   set_deadline(std::chrono::milliseconds(shared_.app.cfg.http_body_timeout_ms));
-  bhttp::async_write(stream_, *out_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+  bhttp::async_write(socket_, *out_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
     self->on_write(ec, close_after);
   });
 }
@@ -226,7 +226,7 @@ void http_connection::refuse(errc code, std::string message) {
                                 {"code", code_name(code)}});
   parser_.reset();
   set_deadline(std::chrono::seconds(5));
-  bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+  bhttp::async_write(socket_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
     if (ec) return self->close();
     self->linger_close();
   });
@@ -240,7 +240,7 @@ void http_connection::linger_close() {
   // and drop what still comes for a short while, then close.
   if (closed_) return;
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return close();
   set_deadline(std::chrono::seconds(2));
   buffer_.clear();
@@ -250,7 +250,7 @@ void http_connection::linger_close() {
 void http_connection::linger_read(size_t drained) {
   constexpr size_t chunk = 16 * 1024;
   constexpr size_t limit = 4 * 1024 * 1024;
-  stream_.async_read_some(buffer_.prepare(chunk), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+  socket_.async_read_some(buffer_.prepare(chunk), [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
     if (ec || self->closed_ || drained + n > limit) return self->close();
     self->linger_read(drained + n);  // nothing is committed: the bytes are dropped
   });
@@ -262,13 +262,13 @@ void http_connection::close() {
   ++generation_;
   timer_.cancel();
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.close(ec);
   bridge_ = nullptr;
 }
 
 void http_connection::stop() {
-  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
     if (self->idle_ && !self->current_) self->close();
     // Otherwise finish() sees `stopping` and closes after the response.
   });

@@ -37,7 +37,7 @@ struct listener_shared {
 /// of its I/O runs on its io_context's one thread; it never blocks it.
 class http_connection : public std::enable_shared_from_this<http_connection> {
  public:
-  http_connection(asio::ip::tcp::socket&& socket, listener_shared& shared);
+  http_connection(tcp_socket&& socket, listener_shared& shared);
   ~http_connection();
 
   void start();
@@ -71,17 +71,17 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   std::chrono::milliseconds max_timer_sleep() const;
   void on_deadline();
 
-  using clock = asio::steady_timer::clock_type;
+  using clock = steady_timer::clock_type;
 
   /// What the first read of an idle keep-alive connection may take at once
   /// (the whole of a typical request; the parser reads the rest).
   static constexpr size_t idle_read_size = 16 * 1024;
 
-  beast::tcp_stream stream_;
+  tcp_socket socket_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   listener_shared& shared_;
-  asio::steady_timer timer_;
+  steady_timer timer_;
   std::shared_ptr<request_context> current_;
   std::shared_ptr<response> out_;
   caf::actor bridge_;

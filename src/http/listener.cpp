@@ -25,7 +25,7 @@ void listener::run() { accept(); }
 
 void listener::accept() {
   auto& target = *iocs_[next_++ % iocs_.size()];
-  acceptor_.async_accept(target, [self = shared_from_this()](beast::error_code ec, asio::ip::tcp::socket socket) {
+  acceptor_.async_accept(target, [self = shared_from_this()](beast::error_code ec, tcp_socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (!ec) {
       if (self->shared_.count.load(std::memory_order_relaxed) >= self->shared_.app.cfg.http_max_connections ||
