@@ -4,6 +4,10 @@
 #include "ai/ai_fixture.hpp"
 #include "support/pg.hpp"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace trainia::test;
 using namespace trainia::test::ai;
 
@@ -113,4 +117,42 @@ TEST_CASE("a task claimed ahead keeps its deadline while it waits for a call to 
   auto took_ms = db.count("SELECT (extract(epoch FROM finished_at - created_at) * 1000)::bigint FROM ai_tasks WHERE id = $1",
                           {t2["task_id"].get<std::string>()});
   CHECK(took_ms < 2000);
+}
+
+TEST_CASE("a burst of submits runs through without waiting for the poll interval: no wake-up is lost",
+          "[integration][ai][slots]") {
+  fake_http_server fake;
+  answer_prompts_after(fake, 50ms);
+  // The periodic poll is a minute away: only the pipeline's own wake-ups (a
+  // submit, a call that ended) can move the queue. The task counts refresh
+  // every 100 ms meanwhile (they also reset the queue hint).
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "4"},
+                                               {"TRAINIA_AI_POLL_INTERVAL_MS", "60000"},
+                                               {"TRAINIA_AI_METRICS_INTERVAL_MS", "100"}})});
+  constexpr int submitters = 6, each = 15;
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < submitters; ++t)
+    threads.emplace_back([&s, &accepted, t] {
+      auto c = s.client();
+      auto a = s.auth("user_burst_" + std::to_string(t));
+      for (int i = 0; i < each; ++i)
+        if (submit(c, a, {{"prompt", "burst " + std::to_string(t) + "/" + std::to_string(i)}}).status == 202)
+          ++accepted;
+    });
+  for (auto& th : threads) th.join();
+  REQUIRE(accepted == submitters * each);
+  // 90 calls of 50 ms, four at a time: ~1.2 s of calls. A lost wake-up leaves
+  // tasks queued until the minute's poll.
+  pg db(s.database_url());
+  auto end = std::chrono::steady_clock::now() + 20s;
+  int64_t unfinished = -1;
+  while (std::chrono::steady_clock::now() < end) {
+    unfinished = db.count("SELECT count(*) FROM ai_tasks WHERE status IN ('queued', 'running')");
+    if (unfinished == 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  CHECK(unfinished == 0);
+  CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'succeeded'") == submitters * each);
+  CHECK(fake.count("POST", chat_path) == submitters * each);
 }
