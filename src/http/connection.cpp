@@ -106,7 +106,7 @@ void http_connection::read_header() {
 
 void http_connection::on_header(beast::error_code ec) {
   if (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof ||
-      ec == beast::error::timeout || ec == asio::error::operation_aborted)
+      ec == asio::error::operation_aborted)
     return close();
   if (ec == bhttp::error::header_limit) return refuse(errc::headers_too_large, "request headers too large");
   if (ec == bhttp::error::body_limit) return refuse(errc::payload_too_large, "request body too large");
