@@ -189,7 +189,7 @@ void worker_free(dispatcher_pointer self, size_t w) {
 
 bool work_may_wait(dispatcher_pointer self) {
   auto& p = *self->state.pipe;
-  return p.queued_hint.load(std::memory_order_relaxed) > 0 ||
+  return self->state.poll_owed || p.queued_hint.load(std::memory_order_relaxed) > 0 ||
          p.queued_inserts.load(std::memory_order_relaxed) != self->state.inserts_seen;
 }
 
@@ -240,10 +240,17 @@ void poll(dispatcher_pointer self) {
   auto pool = st.pipe->svc.service_db.get();
   if (!pool) return;
   int n = st.pipe->slots.take_up_to(poll_batch);
-  if (n == 0) return;
+  if (n == 0) {
+    // Neither the queue's counters nor the wake-up that brought us here may
+    // still say so when the slot frees (a claim that filled every slot left
+    // tasks queued; another process's NOTIFY counted nothing here).
+    st.poll_owed = true;
+    return;
+  }
   st.pipe->slots.poll_holds(n);
   st.polling = true;
   st.poll_again = false;
+  st.poll_owed = false;
   st.inserts_seen = st.pipe->queued_inserts.load(std::memory_order_relaxed);
   bool own = st.first_poll;
   // Expired leases (a process died) are looked for on the first poll and then

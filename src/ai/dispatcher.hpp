@@ -71,6 +71,9 @@ struct dispatcher_state {
   bool announce_armed = false;  // a delayed ai_announce_atom is on its way
   bool polling = false;
   bool poll_again = false;
+  // A poll was due but every slot was taken: whatever woke it (a full claim,
+  // a wake-up from another process) is remembered until a slot frees.
+  bool poll_owed = false;
   bool first_poll = true;     // also resumes tasks this process already holds
   uint64_t inserts_seen = 0;  // pipeline::queued_inserts at the last poll
   bool renewing = false;

@@ -66,6 +66,15 @@ inline std::string prompt_of(const recorded_request& r) {
 }
 
 /// Every chat completion is answered "answer to <prompt>" after `delay`.
+/// Answers "answer to <prompt>" at once, except the prompt `slow`: after `delay`.
+inline void answer_slow_prompt(fake_http_server& fake, const std::string& slow, std::chrono::milliseconds delay) {
+  fake.on("POST", chat_path, [slow, delay](const recorded_request& r) {
+    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
+    if (prompt_of(r) == slow) reply.delay = delay;
+    return reply;
+  });
+}
+
 inline void answer_prompts_after(fake_http_server& fake, std::chrono::milliseconds delay) {
   fake.on("POST", chat_path, [delay](const recorded_request& r) {
     auto reply = json_reply(200, completion("answer to " + prompt_of(r)));

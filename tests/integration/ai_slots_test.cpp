@@ -14,11 +14,8 @@ using namespace trainia::test::ai;
 TEST_CASE("a task's slot serves the next task while the first one's outcome waits to be committed",
           "[integration][ai][slots]") {
   fake_http_server fake;
-  fake.on("POST", chat_path, [](const recorded_request& r) {
-    auto reply = json_reply(200, completion("answer to " + prompt_of(r)));
-    if (prompt_of(r) == "first") reply.delay = 700ms;  // the second is submitted meanwhile
-    return reply;
-  });
+  // the second is submitted meanwhile
+  answer_slow_prompt(fake, "first", 700ms);
   trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"}})});
   auto c = s.client();
   auto a = s.auth("user_slot_first");
@@ -155,4 +152,103 @@ TEST_CASE("a burst of submits runs through without waiting for the poll interval
   CHECK(unfinished == 0);
   CHECK(db.count("SELECT count(*) FROM ai_tasks WHERE status = 'succeeded'") == submitters * each);
   CHECK(fake.count("POST", chat_path) == submitters * each);
+}
+
+TEST_CASE("a task queued while every slot was busy runs once its commit ends, though the calls ended before it",
+          "[integration][ai][slots]") {
+  // The submit finds no free slot and queues its task; while its transaction
+  // waits (here for a row lock), the only running call ends and nothing is
+  // left to look at the queue. What wakes the dispatcher is the queued task's
+  // announcement after COMMIT (a NOTIFY this process hears too): the
+  // periodic poll is a minute away.
+  fake_http_server fake;
+  answer_slow_prompt(fake, "long", 600ms);
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"},
+                                               {"TRAINIA_AI_POLL_INTERVAL_MS", "60000"}})});
+  auto c = s.client();
+  auto a = s.auth("user_wake_running");
+  auto b = s.auth("user_wake_queued");
+  // The queued user's usage row exists (its first task ran), so the lock below has a row to hold.
+  auto warm = submit(c, b, {{"prompt", "warm"}}, "?wait=10");
+  REQUIRE(warm.status == 200);
+  REQUIRE(warm.json()["status"] == "succeeded");
+
+  auto first = submit(c, a, {{"prompt", "long"}});
+  REQUIRE(first.status == 202);
+  auto first_id = first.json()["task_id"].get<std::string>();
+  REQUIRE(fake.wait_for("POST", chat_path, 2, 5s));
+
+  pg locker(s.database_url());
+  locker.exec("BEGIN");
+  REQUIRE(locker.count("SELECT count(*) FROM (SELECT 1 FROM usage_counters u JOIN user_profiles p ON p.id = u.user_id "
+                       "WHERE p.clerk_user_id = 'user_wake_queued' FOR UPDATE OF u) x") == 1);
+  http_response second;
+  std::thread submitter([&] {
+    auto c2 = s.client();
+    second = submit(c2, b, {{"prompt", "second"}});
+  });
+  // The submit has taken no slot (the long call holds it) and waits for the lock.
+  pg reader(s.database_url());
+  const char* waiting =
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < until &&
+         reader.count(waiting) == 0)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(reader.count(waiting) == 1);
+  // The long call ends and its task is written while the submit still waits.
+  auto t1 = await_task(c, a, first_id, 10s);
+  REQUIRE(t1["status"] == "succeeded");
+  std::this_thread::sleep_for(200ms);
+  locker.exec("COMMIT");
+  submitter.join();
+  REQUIRE(second.status == 202);
+  auto second_id = second.json()["task_id"].get<std::string>();
+  auto t2 = await_task(c, b, second_id, 5s);
+  CHECK(t2["status"] == "succeeded");
+  CHECK(t2["result"]["content"] == "answer to second");
+  CHECK(fake.count("POST", chat_path) == 3);
+}
+
+TEST_CASE("tasks announced while every slot is busy run as soon as a slot frees, not at the next periodic poll",
+          "[integration][ai][slots]") {
+  // Another process queued tasks (here: rows written directly, then the
+  // NOTIFY such a process sends) while this one's only slot runs a long
+  // call. The wake-up finds no free slot; the queue must still be looked at
+  // when the call ends, though this process counted none of those tasks.
+  fake_http_server fake;
+  answer_slow_prompt(fake, "long", 600ms);
+  trainia_server s({.env = provider_env(fake, {{"TRAINIA_AI_CONCURRENCY", "1"},
+                                               {"TRAINIA_AI_POLL_INTERVAL_MS", "60000"},
+                                               {"TRAINIA_AI_METRICS_INTERVAL_MS", "600000"}})});
+  auto c = s.client();
+  auto a = s.auth("user_owed_running");
+  auto b = s.auth("user_owed_other");
+  auto warm = submit(c, b, {{"prompt", "elsewhere"}}, "?wait=10");
+  REQUIRE(warm.status == 200);
+  auto warm_id = warm.json()["task_id"].get<std::string>();
+
+  auto first = submit(c, a, {{"prompt", "long"}});
+  REQUIRE(first.status == 202);
+  REQUIRE(fake.wait_for("POST", chat_path, 2, 5s));
+  pg other(s.database_url());
+  auto ids = other.query(
+    "INSERT INTO ai_tasks (user_id, status, input, model, max_attempts, deadline_at) "
+    "SELECT user_id, 'queued', input, model, max_attempts, now() + interval '1 minute' "
+    "FROM ai_tasks, generate_series(1, 3) WHERE id = $1 RETURNING id::text",
+    {warm_id});
+  REQUIRE(ids.size() == 3);
+  other.exec("SELECT pg_notify('trainia_ai_queued', '')");
+
+  pg db(s.database_url());
+  auto end = std::chrono::steady_clock::now() + 10s;
+  int64_t done = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    done = db.count("SELECT count(*) FROM ai_tasks WHERE status = 'succeeded' AND id::text IN ($1, $2, $3)",
+                    {ids[0][0], ids[1][0], ids[2][0]});
+    if (done == 3) break;
+    std::this_thread::sleep_for(25ms);
+  }
+  CHECK(done == 3);
+  CHECK(fake.count("POST", chat_path) == 5);
 }
