@@ -61,11 +61,16 @@ void session_attempt(caf::event_based_actor* self, const context_ptr& ctx, OnRep
       self->request(session, caf::infinite, a...)
         .then(on_reply, [=](caf::error& e) {
           // The session was evicted or crashed before it read our message:
-          // nothing happened yet, so asking its successor is safe.
-          if (e == caf::sec::request_receiver_down && tries < 3)
+          // nothing happened yet, so asking its successor is safe. The dead
+          // actor may still be listed (it unlists itself as it terminates,
+          // which a busy machine can delay): unlist it, so that the retry
+          // spawns the successor instead of asking the dead one again.
+          if (e == caf::sec::request_receiver_down && tries < 3) {
+            ctx->app.svc.sessions.erase_if(ctx->user->user_id, session.address());
             session_attempt(self, ctx, on_reply, args, tries + 1);
-          else
+          } else {
             ctx->fail(e);
+          }
         });
     },
     args);
