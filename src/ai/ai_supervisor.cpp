@@ -14,7 +14,7 @@ namespace {
 
 void start_dispatcher(caf::stateful_actor<supervisor_state>* self) {
   auto& st = self->state;
-  st.dispatcher = self->spawn<caf::monitored + caf::detached>(ai_dispatcher, st.pipe);
+  st.dispatcher = self->spawn<caf::monitored>(ai_dispatcher, st.pipe);
   st.pipe->dispatcher.set(st.dispatcher);
 }
 

@@ -135,9 +135,9 @@ void start(worker_pointer self, claimed_task t) {
   auto trace = std::make_shared<call_trace>();
   auto gen = st.gen;
   // The call's end frees its slot at once, from the client's thread: the
-  // dispatcher has its own thread, while this worker's message may wait in
-  // the shared scheduler's queue behind the session actors' (under a burst,
-  // that wait kept slots idle), before the response reaches this worker.
+  // dispatcher does not wait until the response has reached this worker,
+  // whose turn may come behind the session actors' in the scheduler's queue
+  // (under a burst, that wait kept slots idle).
   auto called = [dispatcher = st.dispatcher, id = task.id, me = self->address()] {
     caf::anon_send(dispatcher, ai_called_atom::value, id, me);
   };
