@@ -26,7 +26,7 @@ namespace trainia {
 ///   invalidate_atom                     -> (drops the cached plan; send it through
 ///                                          session_directory::invalidate, which
 ///                                          drops the published profile first)
-///   idle_check_atom, crash_atom (test hook)
+///   idle_check_atom, (crash_atom, bool stay listed) (test hook)
 using user_session_actor = caf::actor;
 
 }  // namespace trainia

@@ -157,8 +157,11 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
   st.info = svc->actors.add("user_session", "user_session/" + user_id, "session_supervisor");
   auto addr = self->address();
   auto info = st.info;
-  self->attach_functor([svc, info, user_id, addr](const caf::error&) {
-    svc->sessions.erase_if(user_id, addr);
+  // Test hook: a crash that leaves the dead actor listed, as a terminating
+  // actor that the machine has not yet run to its end does.
+  auto stay_listed = std::make_shared<bool>(false);
+  self->attach_functor([svc, info, user_id, addr, stay_listed](const caf::error&) {
+    if (!*stay_listed) svc->sessions.erase_if(user_id, addr);
     svc->actors.remove(info);
   });
   // Crashes are logged as JSON and still end the actor: the supervisor counts
@@ -249,8 +252,9 @@ caf::behavior user_session(user_session_pointer self, std::string user_id, servi
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle - since);
       self->delayed_send(self, busy ? idle : std::max(left, std::chrono::milliseconds(10)), idle_check_atom::value);
     },
-    [=](crash_atom) -> bool {
+    [=](crash_atom, bool keep_listed) -> bool {
       // Test hook (only reachable with test_hooks enabled): a poisoned message.
+      *stay_listed = keep_listed;
       throw std::runtime_error("injected session crash");
     },
   };

@@ -16,8 +16,12 @@ void send_profile(const context_ptr& ctx, const profile_doc& doc) {
   ctx->respond(std::move(res));
 }
 
+/// Test hook: "crash-session" makes the user's session actor throw;
+/// "crash-session-listed" also leaves the dead actor in the session directory.
 bool crash_requested(const context_ptr& ctx) {
-  return ctx->app.cfg.enable_test_hooks && ctx->header("x-trainia-fault") == "crash-session";
+  if (!ctx->app.cfg.enable_test_hooks) return false;
+  auto f = ctx->header("x-trainia-fault");
+  return f == "crash-session" || f == "crash-session-listed";
 }
 
 void answer_profile(const context_ptr& ctx, const profile_doc& doc) {
@@ -35,7 +39,8 @@ void answer_profile(const context_ptr& ctx, const profile_doc& doc) {
 void get_profile(const context_ptr& ctx) {
   if (crash_requested(ctx)) {
     // Test hook: a message that makes this user's session actor throw.
-    return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value);
+    bool keep_listed = ctx->header("x-trainia-fault") == "crash-session-listed";
+    return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value, keep_listed);
   }
   // Fast path, on this I/O thread: the profile the user's session actor has
   // published, under the same rate limit, without a round trip through it.
