@@ -5,6 +5,7 @@
 
 #include <poll.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -39,6 +40,9 @@ caf::expected<std::unique_ptr<connection>> connection::open(const connect_option
   std::string options = "-c statement_timeout=" + std::to_string(opts.statement_timeout_ms) +
                         " -c TimeZone=UTC -c idle_in_transaction_session_timeout=" +
                         std::to_string(opts.statement_timeout_ms * 2);
+  // The keyword replaces libpq's own reading of PGOPTIONS: pass it on, after
+  // ours, so an operator's settings still reach the server.
+  if (const char* extra = std::getenv("PGOPTIONS"); extra && *extra) options += std::string(" ") + extra;
   const char* keys[] = {"dbname", "connect_timeout", "options", "application_name",
                         "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
                         "tcp_user_timeout", nullptr};
