@@ -3,6 +3,7 @@
 #include "db/tx.hpp"
 
 #include <chrono>
+#include <cstdlib>
 
 using namespace trainia;
 
@@ -190,4 +191,57 @@ TEST_CASE("a batch's early results are not given when a statement fails, and a f
   REQUIRE(ok);
   CHECK(seen.calls == 1);
   CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id = 'user_after'") == 1);
+}
+
+TEST_CASE("a transaction asking for generic plans has them, and only it", "[db]") {
+  test::migrated_db m;
+  auto c = m.open();
+  std::string instance = "t";
+  auto mode = [](db::tx& t) {
+    auto r = t.exec_adhoc("SELECT current_setting('plan_cache_mode')");
+    REQUIRE(r);
+    return r->text(0, 0);
+  };
+  {
+    db::tx t(*c, db::access{db::role::service, "", true}, instance);
+    // The statements' results are the caller's, not the context's.
+    auto r = t.exec(db::sql("profiles/get_or_create"), {"user_g"});
+    REQUIRE(r);
+    REQUIRE(r->rows() == 1);
+    CHECK(r->text(0, 1) == "user_g");
+    CHECK(mode(t) == "force_generic_plan");
+    auto both = t.exec_batch({{&db::sql("profiles/get_or_create"), {"user_h"}}}, true);
+    REQUIRE(both);
+    REQUIRE(both->size() == 1);
+    CHECK((*both)[0].text(0, 1) == "user_h");
+    // A new transaction of the same tx opens with the setting again.
+    auto first = t.exec_adhoc("SELECT current_setting('plan_cache_mode'), current_setting('role')");
+    REQUIRE(first);
+    CHECK(first->text(0, 0) == "force_generic_plan");
+    CHECK(first->text(0, 1) == "trainia_service");
+    REQUIRE_FALSE(t.finish(true));
+  }
+  {
+    // The setting ended with those transactions: the connection is back to the default.
+    db::tx t(*c, db::access{db::role::service, ""}, instance);
+    CHECK(mode(t) == "auto");
+    REQUIRE_FALSE(t.finish(true));
+  }
+  test::pg p(m.db.url());
+  CHECK(p.count("SELECT count(*) FROM user_profiles WHERE clerk_user_id IN ('user_g', 'user_h')") == 2);
+}
+
+TEST_CASE("a connection passes the environment's PGOPTIONS on after its own settings", "[db]") {
+  test::migrated_db m;
+  ::setenv("PGOPTIONS", "-c work_mem=7MB", 1);
+  auto c = m.open(4000);
+  ::unsetenv("PGOPTIONS");
+  REQUIRE(c);
+  auto r = c->exec_params("SELECT current_setting('work_mem'), current_setting('statement_timeout'), "
+                            "current_setting('TimeZone')",
+                          {});
+  REQUIRE(r);
+  CHECK(r->text(0, 0) == "7MB");
+  CHECK(r->text(0, 1) == "4s");  // its own settings still hold
+  CHECK(r->text(0, 2) == "UTC");
 }
