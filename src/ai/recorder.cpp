@@ -34,7 +34,7 @@ void flush(recorder_pointer self) {
     }
     st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<std::ptrdiff_t>(n));
     ++st.in_flight;
-    db::run(self, pool, {db::role::service, {}}, "ai/finish_batch", finish_batch_job(*st.pipe, std::move(reqs)))
+    db::run(self, pool, {db::role::service, {}, true}, "ai/finish_batch", finish_batch_job(*st.pipe, std::move(reqs)))
         .then(
             [self, promises](std::vector<task_doc>& docs) {
               // One document per request, in their order (finish_batch_job).

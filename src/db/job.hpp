@@ -28,6 +28,10 @@ enum class role : uint8_t { request, service };
 struct access {
   role who = role::request;
   std::string user_id;  // Clerk user id for role::request, empty for service
+  /// The transaction's statements run with their generic plan
+  /// (plan_cache_mode): for statements that PostgreSQL would otherwise plan
+  /// anew at every execution although one plan suits every call.
+  bool generic_plans = false;
 };
 
 /// The part of a job that can share one transaction with other queued jobs

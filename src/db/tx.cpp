@@ -7,20 +7,22 @@ namespace trainia::db {
 tx::tx(connection& c, const access& who, const std::string& instance_id)
   : conn_(c), who_(who), instance_id_(instance_id) {}
 
-void tx::open_if_needed() {
-  if (open_) return;
+size_t tx::open_if_needed() {
+  if (open_) return 0;
   static const statement& set_context = sql("session/set_context");
+  static const statement& generic_plans = sql("session/generic_plans");
   conn_.queue_literal("BEGIN");
   conn_.queue(set_context, {who_.who == role::request ? "trainia_request" : "trainia_service",
                             who_.who == role::request ? who_.user_id : std::string(), instance_id_});
   open_ = true;
+  if (!who_.generic_plans) return 2;
+  conn_.queue(generic_plans, {});
+  return 3;
 }
 
 caf::expected<std::vector<result>> tx::exec_batch(
   const std::vector<std::pair<const statement*, params>>& batch, bool commit, const before_commit* early) {
-  bool opening = !open_;
-  open_if_needed();
-  size_t skip = opening ? 2 : 0;
+  size_t skip = open_if_needed();
   for (const auto& [s, p] : batch) conn_.queue(*s, p);
   connection::early_results seen;
   if (commit && early) {
@@ -47,12 +49,11 @@ caf::expected<result> tx::exec(const statement& s, const params& p) {
 }
 
 caf::expected<result> tx::exec_adhoc(std::string sql_text, const params& p) {
-  bool opening = !open_;
-  open_if_needed();
+  size_t skip = open_if_needed();
   conn_.queue_adhoc(std::move(sql_text), p);
   auto r = conn_.flush();
   if (!r) return std::move(r.error());
-  return std::move((*r)[opening ? 2 : 0]);
+  return std::move((*r)[skip]);
 }
 
 caf::expected<result> tx::exec_commit(const statement& s, const params& p) {

@@ -38,7 +38,9 @@ class tx {
   connection& conn() { return conn_; }
 
  private:
-  void open_if_needed();
+  /// Queues BEGIN and the context statements unless a transaction is open;
+  /// returns how many results they add in front of the caller's.
+  size_t open_if_needed();
 
   connection& conn_;
   access who_;  // a copy: callers may pass a temporary

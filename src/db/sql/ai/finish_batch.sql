@@ -4,21 +4,31 @@
 -- one took it over) is left unchanged and does not come back. Element k of
 -- the arrays describes one task; refund gives its run back (at most once).
 -- Rows are locked in id order, as ai/renew_leases locks them, so the two
--- never deadlock.
+-- never deadlock. The rows are found by primary key only and the lease and
+-- status are checked on the locked (latest) row versions: a condition on
+-- status in the scan would let the planner walk the partial index of active
+-- tasks, whose dead entries (every task finished since the last vacuum) make
+-- that slow. The recorder runs this with its generic plan
+-- (db::access::generic_plans): PostgreSQL would otherwise plan it anew at
+-- every call (~0.5 ms, more than it takes to run), judging its custom plans
+-- for the actual array sizes cheaper.
 WITH input AS (
   SELECT *
     FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[], $8::integer[],
                 $9::integer[], $10::integer[], $11::integer[], $12::boolean[])
       AS i(id, status, result, error_message, attempts, finish_reason, prompt_tokens, completion_tokens,
            total_tokens, provider_latency_ms, refund)
-), cur AS (
-  SELECT a.id, a.user_id, a.quota_period_start, a.quota_refunded
+), locked AS MATERIALIZED (
+  SELECT a.id, a.user_id, a.quota_period_start, a.quota_refunded, a.lease_owner, a.status
     FROM ai_tasks a
-   WHERE a.id IN (SELECT id FROM input)
-     AND a.lease_owner = $1
-     AND a.status = 'running'
+   WHERE a.id = ANY ($2::uuid[])
    ORDER BY a.id
      FOR UPDATE
+), cur AS (
+  SELECT id, user_id, quota_period_start, quota_refunded
+    FROM locked
+   WHERE lease_owner = $1
+     AND status = 'running'
 ), upd AS (
   UPDATE ai_tasks a
      SET status = i.status,
