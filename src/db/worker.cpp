@@ -6,6 +6,7 @@
 #include "core/heap.hpp"
 #include "db/sqlstate.hpp"
 #include "db/tx.hpp"
+#include "observability/log.hpp"
 
 #include <caf/all.hpp>
 
@@ -79,7 +80,14 @@ caf::behavior db_worker(caf::stateful_actor<worker_state>* self, caf::actor pool
       auto& st = self->state;
       if (st.conn && st.conn->healthy()) return;
       auto c = connection::open(opts);
-      if (!c) return mark_down();
+      if (!c) {
+        // Once per outage: why the database refused (a wrong password, an
+        // unknown setting in PGOPTIONS, …) is the operator's first question.
+        if (!st.reported_down)
+          log::warn("database connection failed; retrying",
+                    {{"actor", st.info->name()}, {"reason", info_of(c.error()).internal}});
+        return mark_down();
+      }
       st.conn = std::move(*c);
       st.backoff = std::chrono::milliseconds{0};
       st.reported_down = false;

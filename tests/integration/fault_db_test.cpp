@@ -14,6 +14,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 using namespace trainia::test;
@@ -267,4 +268,34 @@ TEST_CASE("fault: the disk fills up: writes 503 with no partial effect, space fr
   CHECK(after["preferences"]["blob"] == blob);
   CHECK(s.process().running());
   db.exec("ALTER TABLE user_profiles SET TABLESPACE pg_default");  // so the tablespace can go with the cluster
+}
+
+TEST_CASE("fault: connections the database refuses are logged with its reason, once per connection, not per retry",
+          "[integration][fault]") {
+  // PGOPTIONS reach the server's connections; one naming a setting that does
+  // not exist makes PostgreSQL refuse every one of them.
+  server_options o;
+  o.env["PGOPTIONS"] = "-c trainia_no_such_setting=1";
+  o.env["DATABASE_POOL_SIZE"] = "2";
+  o.env["DATABASE_SERVICE_POOL_SIZE"] = "2";
+  o.wait_ready = false;
+  trainia_server s(o);
+  auto refused = [&] {
+    size_t n = 0;
+    std::istringstream in(s.log());
+    for (std::string line; std::getline(in, line);) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object() && j.value("msg", "") == "database connection failed; retrying" &&
+          j.value("reason", "").find("trainia_no_such_setting") != std::string::npos)
+        ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 150 && refused() < 4; ++i) std::this_thread::sleep_for(20ms);
+  CHECK(refused() == 4);  // the two connections of each pool
+  auto ready = s.admin().get("/readyz");
+  CHECK(ready.status == 503);
+  // Their retries (back-off from 100 ms) do not log again.
+  std::this_thread::sleep_for(1500ms);
+  CHECK(refused() == 4);
 }
