@@ -237,9 +237,8 @@ TEST_CASE("a connection passes the environment's PGOPTIONS on after its own sett
   auto c = m.open(4000);
   ::unsetenv("PGOPTIONS");
   REQUIRE(c);
-  auto r = c->exec_params("SELECT current_setting('work_mem'), current_setting('statement_timeout'), "
-                            "current_setting('TimeZone')",
-                          {});
+  auto r = c->exec_params(
+    "SELECT current_setting('work_mem'), current_setting('statement_timeout'), current_setting('TimeZone')", {});
   REQUIRE(r);
   CHECK(r->text(0, 0) == "7MB");
   CHECK(r->text(0, 1) == "4s");  // its own settings still hold
