@@ -4,6 +4,8 @@
 #include "http/etag.hpp"
 #include "profiles/profile_validation.hpp"
 
+#include <optional>
+
 namespace trainia::http {
 
 namespace {
@@ -16,12 +18,15 @@ void send_profile(const context_ptr& ctx, const profile_doc& doc) {
   ctx->respond(std::move(res));
 }
 
-/// Test hook: "crash-session" makes the user's session actor throw;
-/// "crash-session-listed" also leaves the dead actor in the session directory.
-bool crash_requested(const context_ptr& ctx) {
-  if (!ctx->app.cfg.enable_test_hooks) return false;
+/// Test hook (X-Trainia-Fault, test hooks only): "crash-session" makes the
+/// user's session actor throw; "crash-session-listed" also leaves the dead
+/// actor in the session directory. The value: whether to leave it listed.
+std::optional<bool> crash_requested(const context_ptr& ctx) {
+  if (!ctx->app.cfg.enable_test_hooks) return std::nullopt;
   auto f = ctx->header("x-trainia-fault");
-  return f == "crash-session" || f == "crash-session-listed";
+  if (f == "crash-session") return false;
+  if (f == "crash-session-listed") return true;
+  return std::nullopt;
 }
 
 void answer_profile(const context_ptr& ctx, const profile_doc& doc) {
@@ -37,10 +42,9 @@ void answer_profile(const context_ptr& ctx, const profile_doc& doc) {
 }  // namespace
 
 void get_profile(const context_ptr& ctx) {
-  if (crash_requested(ctx)) {
+  if (auto keep_listed = crash_requested(ctx)) {
     // Test hook: a message that makes this user's session actor throw.
-    bool keep_listed = ctx->header("x-trainia-fault") == "crash-session-listed";
-    return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value, keep_listed);
+    return call_session(ctx, [ctx](bool) { ctx->respond_json(status::ok, "{}"); }, crash_atom::value, *keep_listed);
   }
   // Fast path, on this I/O thread: the profile the user's session actor has
   // published, under the same rate limit, without a round trip through it.
