@@ -233,9 +233,14 @@ TEST_CASE("a transaction asking for generic plans has them, and only it", "[db]"
 
 TEST_CASE("a connection passes the environment's PGOPTIONS on after its own settings", "[db]") {
   test::migrated_db m;
-  ::setenv("PGOPTIONS", "-c work_mem=7MB", 1);
-  auto c = m.open(4000);
-  ::unsetenv("PGOPTIONS");
+  std::unique_ptr<db::connection> c;
+  {
+    struct env_guard {
+      env_guard() { ::setenv("PGOPTIONS", "-c work_mem=7MB", 1); }
+      ~env_guard() { ::unsetenv("PGOPTIONS"); }  // also when open() throws
+    } pgoptions;
+    c = m.open(4000);
+  }
   REQUIRE(c);
   auto r = c->exec_params(
     "SELECT current_setting('work_mem'), current_setting('statement_timeout'), current_setting('TimeZone')", {});
