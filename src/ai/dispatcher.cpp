@@ -238,12 +238,7 @@ void poll(dispatcher_pointer self) {
     return;
   }
   auto pool = st.pipe->svc.service_db.get();
-  if (!pool) {
-    // The database actor is being restarted: the next free slot or tick
-    // polls (nothing else may remember that this wake-up was due).
-    st.poll_owed = true;
-    return;
-  }
+  if (!pool) return;
   int n = st.pipe->slots.take_up_to(poll_batch);
   if (n == 0) {
     // Neither the queue's counters nor the wake-up that brought us here may
